@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1, authenticated by personal API tokens."""

@@ -1,0 +1,1 @@
+"""The public front: home page, error pages, template helpers, debug tools."""

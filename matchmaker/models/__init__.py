@@ -1,0 +1,26 @@
+"""Typed SQLAlchemy models, one module per aggregate.
+
+Importing this package registers every table on ``Base.metadata`` (alembic's
+autogenerate and the tests rely on that).
+"""
+
+from matchmaker.models.geocode import GeocodeCacheEntry
+from matchmaker.models.jobs import QueuedJob
+from matchmaker.models.organization import Invitation, Membership, Organization
+from matchmaker.models.profile import AvailabilityWindow, Profile, ProfileTag
+from matchmaker.models.user import ApiToken, LoginSession, Role, User
+
+__all__ = [
+    "ApiToken",
+    "AvailabilityWindow",
+    "GeocodeCacheEntry",
+    "Invitation",
+    "LoginSession",
+    "Membership",
+    "Organization",
+    "Profile",
+    "ProfileTag",
+    "QueuedJob",
+    "Role",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Organizations: create, edit the public page, invite co-organizers."""
