@@ -26,6 +26,11 @@ def create_app(**overrides) -> Flask:
     )
     app.config.from_mapping(config.as_flask_mapping())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)

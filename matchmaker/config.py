@@ -84,7 +84,11 @@ class Config:
     EMAIL_TOKEN_HOURS: int = 48
     RESET_TOKEN_MINUTES: int = 60
     RQ_QUEUE: str = "default"
-    SESSION_COOKIE_SECURE: bool = False
+    #: Reverse proxies in front of the app (gunicorn behind nginx: 1). Trusting
+    #: X-Forwarded-* from more hops than exist would let clients fake their IP.
+    PROXY_COUNT: int = 0
+    #: None means "when BASE_URL is https", decided after overrides are applied.
+    SESSION_COOKIE_SECURE: bool | None = None
     TESTING: bool = False
     DEBUG: bool = False
     extra: dict = field(default_factory=dict)
@@ -116,10 +120,9 @@ def load_config(**overrides) -> Config:
         SESSION_IDLE_MINUTES=_int("SESSION_IDLE_MINUTES", Config.SESSION_IDLE_MINUTES),
         SESSION_ABSOLUTE_HOURS=_int("SESSION_ABSOLUTE_HOURS", Config.SESSION_ABSOLUTE_HOURS),
         RQ_QUEUE=env.get("RQ_QUEUE", Config.RQ_QUEUE),
-        # Secure cookies whenever the public URL is HTTPS; override explicitly if needed.
-        SESSION_COOKIE_SECURE=_bool(
-            env.get("SESSION_COOKIE_SECURE"),
-            default=env.get("BASE_URL", "").startswith("https://"),
+        PROXY_COUNT=_int("PROXY_COUNT", 0),
+        SESSION_COOKIE_SECURE=(
+            _bool(env["SESSION_COOKIE_SECURE"]) if env.get("SESSION_COOKIE_SECURE") else None
         ),
     )
     for key, value in overrides.items():
@@ -129,4 +132,7 @@ def load_config(**overrides) -> Config:
             cfg.extra[key] = value
     if not cfg.SECRET_KEY:
         cfg.SECRET_KEY = _secret_key()
+    if cfg.SESSION_COOKIE_SECURE is None:
+        # Secure cookies whenever the public URL is HTTPS.
+        cfg.SESSION_COOKIE_SECURE = cfg.BASE_URL.startswith("https://")
     return cfg

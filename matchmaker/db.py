@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from flask import Flask, g, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -91,26 +91,40 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
-class Database:
-    """Engine and session factory bound to one Flask app (``init_app`` pattern)."""
+class _AppDatabase:
+    """The engine and session factory of one app (tests build several apps)."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.Session: sessionmaker[Session] | None = None
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_engine(url)
+        self.Session: sessionmaker[Session] = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+
+class Database:
+    """Per-app engine and session factory, reached through the current app (``init_app``)."""
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self.Session = sessionmaker(bind=self.engine, expire_on_commit=False)
-        app.extensions["matchmaker.db"] = self
+        app.extensions["matchmaker.db"] = _AppDatabase(app.config["DATABASE_URL"])
         app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def _state() -> _AppDatabase:
+        if not has_app_context():
+            raise RuntimeError("the database needs an application context")
+        return current_app.extensions["matchmaker.db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self._state().engine
+
+    @property
+    def Session(self) -> sessionmaker[Session]:  # noqa: N802 (a factory, named like one)
+        return self._state().Session
 
     @property
     def session(self) -> Session:
         """The unit of work of the current request, CLI command or job."""
-        if not has_app_context():
-            raise RuntimeError("db.session needs an application context")
         if "db_session" not in g:
-            g.db_session = self.Session()
+            g.db_session = self._state().Session()
         return g.db_session
 
     def _close_session(self, exc: BaseException | None) -> None:

@@ -80,10 +80,11 @@ def app_config(tmp_path, database_url) -> dict:
 @pytest.fixture
 def app(engine, app_config):
     app = create_app(**app_config)
-    app.extensions["matchmaker.db"].engine.dispose()
+    state = app.extensions["matchmaker.db"]
+    state.engine.dispose()
     connection = engine.connect()
     outer = connection.begin()
-    db.Session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    state.Session.configure(bind=connection, join_transaction_mode="create_savepoint")
     with app.app_context():
         yield app
     outer.rollback()
