@@ -121,6 +121,9 @@ def load_config(**overrides) -> Config:
         SESSION_ABSOLUTE_HOURS=_int("SESSION_ABSOLUTE_HOURS", Config.SESSION_ABSOLUTE_HOURS),
         RQ_QUEUE=env.get("RQ_QUEUE", Config.RQ_QUEUE),
         PROXY_COUNT=_int("PROXY_COUNT", 0),
+        # `flask --debug run` / FLASK_DEBUG=1 (make run): known here, before create_app
+        # registers the debug-only pages; Flask would only set app.debug afterwards.
+        DEBUG=_bool(env.get("FLASK_DEBUG")),
         SESSION_COOKIE_SECURE=(
             _bool(env["SESSION_COOKIE_SECURE"]) if env.get("SESSION_COOKIE_SECURE") else None
         ),

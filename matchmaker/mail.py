@@ -24,6 +24,8 @@ from flask import Flask, current_app, render_template
 log = logging.getLogger(__name__)
 
 _HEADER_UNSAFE = re.compile(r"[\r\n]")
+#: RFC 5322 field names: printable ASCII except the colon, no spaces.
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")
 
 
 class MailError(Exception):
@@ -51,7 +53,10 @@ class Email:
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain=domain)
         for name, value in self.headers.items():
-            msg[header_safe(name)] = header_safe(value)
+            # A bad name cannot be "collapsed" safely: it would end the header block.
+            if not _HEADER_NAME.match(name):
+                raise MailError(f"not a valid header name: {name!r}")
+            msg[name] = header_safe(value)
         msg.set_content(self.text)
         if self.html:
             msg.add_alternative(self.html, subtype="html")

@@ -5,34 +5,36 @@ Public API (other packages import only these):
 * ``geocode_place(session, query) -> Place`` — resolve a postcode or place name,
   through the configured geocoder and the database cache; raises ``UnknownPlace``.
 * ``coarsen(lat, lon) -> (lat, lon)`` — snap a point to the ~1 km grid we store.
+* ``haversine_km(a, b)`` and ``distance_band(km)`` — distances, shown only as
+  rounded words ("about 2 km").
 * ``Place`` — label, latitude, longitude.
+
+Modules: ``gazetteer`` (the offline geopy Geocoder), ``index`` (its compact
+name index, with the memory figures), ``providers`` (GEOCODER setting),
+``cache`` (``geocode_place``), ``distance``, ``text``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Flask
 
+from matchmaker.geo.cache import EXTENSION_KEY, geocode_place
+from matchmaker.geo.distance import coarsen, distance_band, haversine_km
+from matchmaker.geo.place import GeocoderUnavailable, Place, UnknownPlace
+from matchmaker.geo.providers import build_geocoder
 
-class UnknownPlace(ValueError):
-    """No geocoder result for the query; the message is meant for the person."""
-
-
-@dataclass(frozen=True)
-class Place:
-    label: str
-    latitude: float
-    longitude: float
-
-
-def coarsen(lat: float, lon: float) -> tuple[float, float]:  # implemented by the geo work
-    raise NotImplementedError
-
-
-def geocode_place(session, query: str) -> Place:  # implemented by the geo work
-    raise NotImplementedError
+__all__ = [
+    "GeocoderUnavailable",
+    "Place",
+    "UnknownPlace",
+    "coarsen",
+    "distance_band",
+    "geocode_place",
+    "haversine_km",
+    "init_app",
+]
 
 
 def init_app(app: Flask) -> None:
-    pass
+    """Build the configured geocoder once; the offline index itself loads on first use."""
+    app.extensions[EXTENSION_KEY] = build_geocoder(app.config)

@@ -11,6 +11,13 @@ from matchmaker.mail import FileOutboxMailer, get_mailer
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 
+@bp.app_context_processor
+def _dev_links() -> dict:
+    # Registered only with this blueprint, so base.html links the outbox exactly
+    # when the page exists (Jinja has no ``current_app`` to ask).
+    return {"dev_outbox_available": True}
+
+
 def _outbox() -> FileOutboxMailer:
     mailer = get_mailer()
     if not isinstance(mailer, FileOutboxMailer):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: dc6d166f9ba4
+Revision ID: 4ed643a0ff8f
 Revises: 
-Create Date: 2026-11-21 22:36:39.559085
+Create Date: 2026-11-21 23:41:23.841788
 """
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from alembic import op
 import matchmaker.db
 
 
-revision: str = 'dc6d166f9ba4'
+revision: str = '4ed643a0ff8f'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -95,6 +95,7 @@ def upgrade() -> None:
     op.create_table('organizations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name_key', sa.String(length=120), nullable=False),
     sa.Column('slug', sa.String(length=140), nullable=False),
     sa.Column('summary', sa.String(length=280), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
@@ -102,11 +103,13 @@ def upgrade() -> None:
     sa.Column('contact_email', sa.String(length=254), nullable=False),
     sa.Column('area', sa.String(length=120), nullable=False),
     sa.Column('created_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('verified_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('verified_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_organizations_verified_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations')),
     sa.UniqueConstraint('name', name=op.f('uq_organizations_name')),
+    sa.UniqueConstraint('name_key', name=op.f('uq_organizations_name_key')),
     sa.UniqueConstraint('slug', name=op.f('uq_organizations_slug'))
     )
     op.create_table('profiles',
@@ -149,6 +152,7 @@ def upgrade() -> None:
     sa.Column('invited_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('accepted_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('accepted_by_id', sa.Integer(), nullable=True),
     sa.Column('revoked_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
@@ -158,6 +162,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations'))
     )
     with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index('ix_invitations_email', ['email'], unique=False)
         batch_op.create_index('ix_invitations_organization_id', ['organization_id'], unique=False)
 
     op.create_table('memberships',
@@ -166,6 +171,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('created_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("role IN ('owner', 'organizer')", name=op.f('ck_memberships_role_known')),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_memberships_organization_id_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_memberships_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_memberships')),
@@ -199,6 +205,7 @@ def downgrade() -> None:
     op.drop_table('memberships')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.drop_index('ix_invitations_organization_id')
+        batch_op.drop_index('ix_invitations_email')
 
     op.drop_table('invitations')
     with op.batch_alter_table('availability_windows', schema=None) as batch_op:

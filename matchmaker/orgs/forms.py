@@ -1,0 +1,115 @@
+"""Organization forms. Limits here match the database columns."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from matchmaker.orgs.services import looks_like_street_address, normalize_website
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _one_line(value):
+    """Trim and collapse runs of spaces (and any pasted line breaks) into one space."""
+    return " ".join(_CONTROL.sub("", value).split()) if isinstance(value, str) else value
+
+
+def _strip(value):
+    return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
+
+
+def _newlines(value):
+    """Unix newlines, no control characters (PostgreSQL refuses NUL in text)."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField(
+        "Name of the organization",
+        description="As people nearby know it, for example “Park Slope Food Pantry”.",
+        filters=[_one_line],
+        validators=[DataRequired("Please give the organization's name."),
+                    Length(min=2, max=120, message="Please use 2 to 120 characters.")],
+    )
+    summary = StringField(
+        "In one or two sentences, what do you do?",
+        description="Shown in lists and at the top of your page. Up to 280 characters.",
+        filters=[_one_line],
+        validators=[DataRequired("Please write a sentence or two about what you do."),
+                    Length(max=280, message="Please keep the summary to 280 characters or "
+                                            "fewer; there is room for more below.")],
+    )
+    description = TextAreaField(
+        "More about you (optional)",
+        description="Who you help, how volunteers fit in, what a first visit is like. "
+                    "Plain text: leave an empty line between paragraphs. "
+                    "Up to 5000 characters.",
+        filters=[_newlines],
+        validators=[Optional(),
+                    Length(max=5000, message="Please keep this to 5000 characters or fewer.")],
+    )
+    area = StringField(
+        "Town or neighbourhood",
+        description="Where you are active, for example “Park Slope, Brooklyn”. "
+                    "Not a street address: this is shown to everyone.",
+        filters=[_one_line],
+        validators=[DataRequired("Please say which town or neighbourhood you are in."),
+                    Length(max=120, message="Please use 120 characters or fewer.")],
+    )
+    website = StringField(
+        "Website (optional)",
+        description="For example https://example.org",
+        filters=[_strip],
+        validators=[Optional(), Length(max=300, message="That web address is too long "
+                                                        "(300 characters at most).")],
+    )
+    contact_email = EmailField(
+        "Contact email for matchmaker",
+        description="Not shown on your public page. We use it to reach the organizers, "
+                    "for example to verify the organization.",
+        filters=[_strip],
+        validators=[DataRequired("Please give an email address we can reach you at."),
+                    Length(max=254, message="That email address is too long."),
+                    Email("Please enter an email address like name@example.org.",
+                          check_deliverability=False)],
+    )
+
+    def validate_area(self, field):
+        if field.data and looks_like_street_address(field.data):
+            raise ValidationError("Please give just the town or neighbourhood, not a street "
+                                  "address: this is shown to everyone.")
+
+    def validate_website(self, field):
+        if not field.data:
+            return
+        try:
+            field.data = normalize_website(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if len(field.data) > 300:
+            raise ValidationError("That web address is too long (300 characters at most).")
+
+    def values(self) -> dict:
+        """The plain values the service functions take."""
+        return {name: getattr(self, name).data or "" for name in
+                ("name", "summary", "description", "area", "website", "contact_email")}
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Their email address",
+        description="We email them a link. It works once, for 7 days, and only for "
+                    "someone signed in with this address.",
+        filters=[_strip],
+        validators=[DataRequired("Please enter the email address to invite."),
+                    Length(max=254, message="That email address is too long."),
+                    Email("Please enter an email address like name@example.org.",
+                          check_deliverability=False)],
+    )
