@@ -178,6 +178,47 @@ def make_org(session, make_user):
 
 
 @pytest.fixture
+def make_opportunity(session, make_org):
+    """Factory: a published opportunity with one occurrence (or ``starts`` list of them).
+
+    make_opportunity(org=..., title=..., starts=datetime | [datetimes], capacity=..,
+    kind=..., lat=.., lon=.., is_remote=.., causes=[..], status=..) -> Opportunity
+    """
+    from datetime import timedelta
+
+    from matchmaker.db import utcnow
+    from matchmaker.models import Occurrence, Opportunity, OpportunityTag
+
+    def make(org: Organization | None = None, title: str = "Sort food at the pantry",
+             starts=None, capacity: int = 10, duration_minutes: int = 120,
+             kind: str = "one_off", status: str = "published", lat: float | None = 40.6720,
+             lon: float | None = -73.9778, is_remote: bool = False, causes=("food-security",),
+             **fields) -> Opportunity:
+        org = org or make_org(name=f"Org for {title}"[:100])
+        if starts is None:
+            starts = [utcnow().replace(microsecond=0) + timedelta(days=3)]
+        elif not isinstance(starts, (list, tuple)):
+            starts = [starts]
+        opp = Opportunity(
+            organization=org, title=title, kind=kind, status=status, capacity=capacity,
+            duration_minutes=duration_minutes, lat=None if is_remote else lat,
+            lon=None if is_remote else lon, is_remote=is_remote,
+            place_label="" if is_remote else "Park Slope, Brooklyn",
+            published_at=utcnow() if status == "published" else None, **fields,
+        )
+        opp.tags = [OpportunityTag(kind="cause", value=c) for c in causes]
+        opp.occurrences = [
+            Occurrence(starts_at=s, ends_at=s + timedelta(minutes=duration_minutes),
+                       capacity=capacity) for s in starts
+        ]
+        session.add(opp)
+        session.commit()
+        return opp
+
+    return make
+
+
+@pytest.fixture
 def login_as(client, session):
     """Sign a client in as ``user`` through a real server-side session row."""
     import secrets

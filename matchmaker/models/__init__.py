@@ -6,6 +6,18 @@ autogenerate and the tests rely on that).
 
 from matchmaker.models.geocode import GeocodeCacheEntry
 from matchmaker.models.jobs import QueuedJob
+from matchmaker.models.opportunity import (
+    Group,
+    GroupMember,
+    ImportRun,
+    Occurrence,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    OpportunityTag,
+    Signup,
+    SignupStatus,
+)
 from matchmaker.models.organization import Invitation, Membership, Organization
 from matchmaker.models.profile import AvailabilityWindow, Profile, ProfileTag
 from matchmaker.models.user import ApiToken, LoginSession, Role, User
@@ -14,6 +26,16 @@ __all__ = [
     "ApiToken",
     "AvailabilityWindow",
     "GeocodeCacheEntry",
+    "Group",
+    "GroupMember",
+    "ImportRun",
+    "Occurrence",
+    "Opportunity",
+    "OpportunityKind",
+    "OpportunityStatus",
+    "OpportunityTag",
+    "Signup",
+    "SignupStatus",
     "Invitation",
     "LoginSession",
     "Membership",

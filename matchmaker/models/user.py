@@ -40,6 +40,8 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Part of the signed private calendar-feed token; bumping it revokes old feed URLs.
+    calendar_feed_version: Mapped[int] = mapped_column(default=0)
 
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", uselist=False

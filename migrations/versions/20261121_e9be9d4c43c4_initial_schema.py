@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4ed643a0ff8f
+Revision ID: e9be9d4c43c4
 Revises: 
-Create Date: 2026-11-21 23:41:23.841788
+Create Date: 2026-11-21 23:45:55.272676
 """
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from alembic import op
 import matchmaker.db
 
 
-revision: str = '4ed643a0ff8f'
+revision: str = 'e9be9d4c43c4'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('locked_until', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_login_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('calendar_feed_version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
@@ -145,6 +146,40 @@ def upgrade() -> None:
     with op.batch_alter_table('availability_windows', schema=None) as batch_op:
         batch_op.create_index('ix_availability_windows_user_id', ['user_id'], unique=False)
 
+    op.create_table('groups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('slug', sa.String(length=140), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('created_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('archived_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_groups_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_groups')),
+    sa.UniqueConstraint('organization_id', 'slug', name=op.f('uq_groups_organization_id_slug'))
+    )
+    op.create_table('import_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('total_rows', sa.Integer(), nullable=False),
+    sa.Column('processed_rows', sa.Integer(), nullable=False),
+    sa.Column('created_count', sa.Integer(), nullable=False),
+    sa.Column('updated_count', sa.Integer(), nullable=False),
+    sa.Column('skipped_count', sa.Integer(), nullable=False),
+    sa.Column('problems', sa.JSON(), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_import_runs_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_import_runs_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_runs'))
+    )
+    with op.batch_alter_table('import_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_import_runs_organization_id', ['organization_id'], unique=False)
+
     op.create_table('invitations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
@@ -190,11 +225,136 @@ def upgrade() -> None:
     with op.batch_alter_table('profile_tags', schema=None) as batch_op:
         batch_op.create_index('ix_profile_tags_kind_value', ['kind', 'value'], unique=False)
 
+    op.create_table('group_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('joined_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['groups.id'], name=op.f('fk_group_members_group_id_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_group_members_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_group_members')),
+    sa.UniqueConstraint('group_id', 'user_id', name=op.f('uq_group_members_group_id_user_id'))
+    )
+    with op.batch_alter_table('group_members', schema=None) as batch_op:
+        batch_op.create_index('ix_group_members_user_id', ['user_id'], unique=False)
+
+    op.create_table('opportunities',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=140), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('is_remote', sa.Boolean(), nullable=False),
+    sa.Column('place_label', sa.String(length=200), nullable=False),
+    sa.Column('lat', sa.Double(), nullable=True),
+    sa.Column('lon', sa.Double(), nullable=True),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('min_age', sa.Integer(), nullable=False),
+    sa.Column('social_format', sa.String(length=16), nullable=False),
+    sa.Column('first_timer_friendly', sa.Boolean(), nullable=False),
+    sa.Column('what_to_bring', sa.String(length=500), nullable=False),
+    sa.Column('start_local', sa.DateTime(), nullable=True),
+    sa.Column('rrule', sa.String(length=200), nullable=False),
+    sa.Column('do_by', sa.Date(), nullable=True),
+    sa.Column('source_key', sa.String(length=120), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('(lat IS NULL) = (lon IS NULL)', name=op.f('ck_opportunities_point_complete')),
+    sa.CheckConstraint('capacity >= 1 AND capacity <= 10000', name=op.f('ck_opportunities_capacity_range')),
+    sa.CheckConstraint('duration_minutes >= 1 AND duration_minutes <= 1440', name=op.f('ck_opportunities_duration_range')),
+    sa.CheckConstraint('min_age >= 0 AND min_age <= 99', name=op.f('ck_opportunities_min_age_range')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_opportunities_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['group_id'], ['groups.id'], name=op.f('fk_opportunities_group_id_groups'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_opportunities_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_opportunities')),
+    sa.UniqueConstraint('organization_id', 'source_key', name=op.f('uq_opportunities_organization_id_source_key'))
+    )
+    with op.batch_alter_table('opportunities', schema=None) as batch_op:
+        batch_op.create_index('ix_opportunities_organization_id', ['organization_id'], unique=False)
+        batch_op.create_index('ix_opportunities_status_kind', ['status', 'kind'], unique=False)
+
+    op.create_table('occurrences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('opportunity_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('confirmed_count', sa.Integer(), nullable=False),
+    sa.Column('cancelled_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('confirmed_count >= 0 AND confirmed_count <= capacity', name=op.f('ck_occurrences_seats_within_capacity')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_occurrences_ends_after_start')),
+    sa.ForeignKeyConstraint(['opportunity_id'], ['opportunities.id'], name=op.f('fk_occurrences_opportunity_id_opportunities'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_occurrences')),
+    sa.UniqueConstraint('opportunity_id', 'starts_at', name=op.f('uq_occurrences_opportunity_id_starts_at'))
+    )
+    with op.batch_alter_table('occurrences', schema=None) as batch_op:
+        batch_op.create_index('ix_occurrences_starts_at', ['starts_at'], unique=False)
+
+    op.create_table('opportunity_tags',
+    sa.Column('opportunity_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['opportunity_id'], ['opportunities.id'], name=op.f('fk_opportunity_tags_opportunity_id_opportunities'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('opportunity_id', 'kind', 'value', name=op.f('pk_opportunity_tags'))
+    )
+    with op.batch_alter_table('opportunity_tags', schema=None) as batch_op:
+        batch_op.create_index('ix_opportunity_tags_kind_value', ['kind', 'value'], unique=False)
+
+    op.create_table('signups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('occurrence_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('queued_at', matchmaker.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('released_at', matchmaker.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('share_email', sa.Boolean(), nullable=False),
+    sa.Column('share_phone', sa.String(length=40), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['occurrence_id'], ['occurrences.id'], name=op.f('fk_signups_occurrence_id_occurrences'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_signups_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signups')),
+    sa.UniqueConstraint('occurrence_id', 'user_id', name=op.f('uq_signups_occurrence_id_user_id'))
+    )
+    with op.batch_alter_table('signups', schema=None) as batch_op:
+        batch_op.create_index('ix_signups_occurrence_status', ['occurrence_id', 'status'], unique=False)
+        batch_op.create_index('ix_signups_user_id', ['user_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('signups', schema=None) as batch_op:
+        batch_op.drop_index('ix_signups_user_id')
+        batch_op.drop_index('ix_signups_occurrence_status')
+
+    op.drop_table('signups')
+    with op.batch_alter_table('opportunity_tags', schema=None) as batch_op:
+        batch_op.drop_index('ix_opportunity_tags_kind_value')
+
+    op.drop_table('opportunity_tags')
+    with op.batch_alter_table('occurrences', schema=None) as batch_op:
+        batch_op.drop_index('ix_occurrences_starts_at')
+
+    op.drop_table('occurrences')
+    with op.batch_alter_table('opportunities', schema=None) as batch_op:
+        batch_op.drop_index('ix_opportunities_status_kind')
+        batch_op.drop_index('ix_opportunities_organization_id')
+
+    op.drop_table('opportunities')
+    with op.batch_alter_table('group_members', schema=None) as batch_op:
+        batch_op.drop_index('ix_group_members_user_id')
+
+    op.drop_table('group_members')
     with op.batch_alter_table('profile_tags', schema=None) as batch_op:
         batch_op.drop_index('ix_profile_tags_kind_value')
 
@@ -208,6 +368,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_invitations_email')
 
     op.drop_table('invitations')
+    with op.batch_alter_table('import_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_import_runs_organization_id')
+
+    op.drop_table('import_runs')
+    op.drop_table('groups')
     with op.batch_alter_table('availability_windows', schema=None) as batch_op:
         batch_op.drop_index('ix_availability_windows_user_id')
 

@@ -1,0 +1,266 @@
+"""Opportunities, their concrete occurrences, groups, and sign-ups.
+
+An *opportunity* is what an organization posts ("Saturday pantry shift").
+Each concrete time it happens is an *occurrence*, with its own capacity and
+roster: a one-off has one, recurring shifts have one per date, and a small act
+has one whose window runs from publication to its "do it by" date. Sign-ups
+belong to occurrences, so seats are counted per occurrence.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matchmaker.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from matchmaker.models.organization import Organization
+    from matchmaker.models.user import User
+
+
+class OpportunityKind(enum.StrEnum):
+    ONE_OFF = "one_off"        # a single slot
+    SHIFTS = "shifts"          # recurring shifts (weekly/monthly rule), each its own roster
+    SMALL_ACT = "small_act"    # a few minutes, any time before a "do it by" date
+
+
+class OpportunityStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class SignupStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    #: The resident passed their spot on / cancelled (never counts against them).
+    RELEASED = "released"
+    #: The occurrence or opportunity was cancelled by the organizer.
+    CANCELLED = "cancelled"
+
+
+class Group(Base):
+    """A recurring group an organization runs ("Saturday park crew")."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("organization_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(140))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organization: Mapped[Organization] = relationship()
+    members: Mapped[list[GroupMember]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+    __table_args__ = (
+        UniqueConstraint("group_id", "user_id"),
+        Index("ix_group_members_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class Opportunity(Base):
+    __tablename__ = "opportunities"
+    __table_args__ = (
+        CheckConstraint("capacity >= 1 AND capacity <= 10000", name="capacity_range"),
+        CheckConstraint("duration_minutes >= 1 AND duration_minutes <= 1440",
+                        name="duration_range"),
+        CheckConstraint("min_age >= 0 AND min_age <= 99", name="min_age_range"),
+        CheckConstraint("(lat IS NULL) = (lon IS NULL)", name="point_complete"),
+        #: Re-importing the same file updates instead of duplicating.
+        UniqueConstraint("organization_id", "source_key"),
+        Index("ix_opportunities_status_kind", "status", "kind"),
+        Index("ix_opportunities_organization_id", "organization_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(140))
+    #: Markdown as typed; rendered and sanitised with nh3 on display.
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), default=OpportunityKind.ONE_OFF)
+    status: Mapped[str] = mapped_column(String(16), default=OpportunityStatus.DRAFT)
+    #: Where: a public place (not a person's home), or remote.
+    is_remote: Mapped[bool] = mapped_column(default=False)
+    place_label: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    #: IANA zone the organizer thinks in; recurrence rules expand in it.
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    duration_minutes: Mapped[int] = mapped_column(default=120)
+    #: Seats per occurrence (each occurrence may override).
+    capacity: Mapped[int] = mapped_column(default=10)
+    min_age: Mapped[int] = mapped_column(default=0)
+    #: one_on_one | small_group | big_group | solo
+    social_format: Mapped[str] = mapped_column(String(16), default="small_group")
+    first_timer_friendly: Mapped[bool] = mapped_column(default=True)
+    what_to_bring: Mapped[str] = mapped_column(String(500), default="")
+    #: When the first (or only) slot starts, as wall-clock time in ``timezone``.
+    #: Kept local so a weekly 09:00 shift stays 09:00 across daylight-saving changes.
+    start_local: Mapped[datetime | None]
+    #: Recurrence for kind=shifts: an RFC 5545 RRULE (e.g. "FREQ=WEEKLY;BYDAY=SA")
+    #: expanded in ``timezone`` from ``start_local``; occurrences are materialised
+    #: up to a horizon and extended by a nightly job.
+    rrule: Mapped[str] = mapped_column(String(200), default="")
+    #: Small acts: the last day to do it (in the opportunity's timezone).
+    do_by: Mapped[date | None] = mapped_column(Date)
+    #: Where an imported row came from ("nyc-open-data:<id>"); empty for hand-made.
+    source_key: Mapped[str | None] = mapped_column(String(120))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organization: Mapped[Organization] = relationship()
+    group: Mapped[Group | None] = relationship()
+    tags: Mapped[list[OpportunityTag]] = relationship(
+        cascade="all, delete-orphan", order_by="OpportunityTag.value"
+    )
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        back_populates="opportunity", cascade="all, delete-orphan",
+        order_by="Occurrence.starts_at",
+    )
+
+    def tag_values(self, kind: str) -> list[str]:
+        return [t.value for t in self.tags if t.kind == kind]
+
+
+class OpportunityTag(Base):
+    """cause | skill | access (step-free, seated) | demand (heavy-lifting, outdoors)."""
+
+    __tablename__ = "opportunity_tags"
+    __table_args__ = (Index("ix_opportunity_tags_kind_value", "kind", "value"),)
+
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class ImportRun(Base):
+    """One CSV import: its progress while it runs and its row-by-row report after."""
+
+    __tablename__ = "import_runs"
+    __table_args__ = (Index("ix_import_runs_organization_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    #: queued | running | done | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total_rows: Mapped[int] = mapped_column(default=0)
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    updated_count: Mapped[int] = mapped_column(default=0)
+    skipped_count: Mapped[int] = mapped_column(default=0)
+    #: [{"line": 12, "reason": "no date"}...] for every row not imported.
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    #: The uploaded file, kept until the job has read it.
+    payload: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Occurrence(Base):
+    """One concrete time of an opportunity, with its own seats and roster."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("confirmed_count >= 0 AND confirmed_count <= capacity",
+                        name="seats_within_capacity"),
+        UniqueConstraint("opportunity_id", "starts_at"),
+        Index("ix_occurrences_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE")
+    )
+    #: For a small act: the window from publication to the end of its do-by day.
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int]
+    #: Kept equal to the number of confirmed sign-ups, under the seat lock; lets
+    #: browse show "3 places left" without counting rows per card.
+    confirmed_count: Mapped[int] = mapped_column(default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    opportunity: Mapped[Opportunity] = relationship(back_populates="occurrences")
+    signups: Mapped[list[Signup]] = relationship(back_populates="occurrence")
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.confirmed_count, 0)
+
+
+class Signup(Base):
+    """A resident on an occurrence's roster: confirmed, or waiting in line.
+
+    One row per (occurrence, resident), reused if they sign up again, so a
+    double-clicked button or a replayed request can never create a second row.
+    """
+
+    __tablename__ = "signups"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "user_id"),
+        Index("ix_signups_user_id", "user_id"),
+        Index("ix_signups_occurrence_status", "occurrence_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Waitlist order is first-in-first-out by this time (then id).
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Contact details the resident chose to show the organizer for this sign-up.
+    share_email: Mapped[bool] = mapped_column(default=False)
+    share_phone: Mapped[str] = mapped_column(String(40), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    occurrence: Mapped[Occurrence] = relationship(back_populates="signups")
+    user: Mapped[User] = relationship()
