@@ -1,0 +1,1 @@
+"""Finding opportunities: the public list and map, filters and sorting."""

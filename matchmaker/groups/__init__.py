@@ -1,0 +1,1 @@
+"""Groups an organization runs, and who belongs to them."""

@@ -1,0 +1,749 @@
+"""The full rematch: every resident's top k, vectorised over resident/occurrence pairs.
+
+How a rematch runs, and why it is fast:
+
+1. Residents are taken timezone by timezone (their clock decides what fits).
+2. Within a timezone, residents with a home are in spatial groups (see
+   ``index.SpatialGroups``). One k-d tree query per group gives the
+   occurrences any member could reach. The tree is built over the
+   occurrences in the order their local span starts in the week, so each
+   group's candidates come out already sorted by time of week, and each of a
+   resident's free stretches is one binary search: the pairs generated are
+   already at the right time of week; then the end of the span and the
+   exact distance are checked. Remote occurrences are one extra "group" that
+   everyone happy to help from home can reach.
+3. Small acts have no time to search on, so a chunk of residents is paired
+   with all the small acts their groups can reach as one dense block
+   (numpy broadcasting, no gathers).
+4. Both go through the same hard constraints and the same score (``_eligible``,
+   ``_score``: the vectorised form of ``scoring.score_components``).
+5. Per resident, a score histogram finds the top few dozen without sorting
+   everything; those are sorted (score, then occurrence id) and the variety
+   re-rank picks the final k.
+
+Residents are processed in chunks (bounded pair count and lookup tables, so
+memory stays flat and the arrays stay in cache) on a small thread pool; numpy
+releases the GIL in the heavy loops. The result does not depend on chunking,
+threads or input order.
+
+The variety re-rank ("MMR-style" with hard caps, deterministic): take the
+shortlist — the best ``4k`` by score — and walk it in order, keeping an item
+unless an earlier kept item is the same opportunity, or two kept items are
+already from its organization. If fewer than k are kept, the skipped ones
+fill the remaining places in their original order (variety is a preference,
+never a reason to show less).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from itertools import repeat
+from datetime import datetime
+from typing import Hashable, Iterable
+
+import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from matchmaker.matching import geometry as geo
+from matchmaker.matching.explain import (
+    UNDERFILLED_SOON, cause_reason, distance_reason, first_timer_reason, format_reason,
+    group_reason, people_reason, places_reason, skill_reason, small_act_reason, time_reason,
+)
+from matchmaker.matching.index import OccurrenceIndex, ResidentIndex, expand_ranges, popcount
+from matchmaker.matching.localtime import DAY, UNBOUNDED, offset_at, posix_floor, week_start_day, zone
+from matchmaker.matching.model import Match, Occurrence, RankResult, Resident
+from matchmaker.matching.scoring import (
+    COMFORT_SECONDS, FEW_PLACES, FORMAT_FIT, NO_SKILLS_ASKED, PREF_FORMATS, REMOTE_DISTANCE,
+    SCORE_GRID, SOON_SECONDS, WAITLIST_FACTOR, WEIGHTS,
+)
+
+#: Timed pairs generated per chunk before the constraints.
+MAX_PAIRS = 400_000
+#: Residents per chunk (bounds the per-chunk lookup tables: residents x occurrences bytes).
+MAX_CHUNK_RESIDENTS = 256
+MAX_TABLE_CELLS = 8_000_000
+#: Occurrence span keys are group * 2**20 + seconds into the week (< 2**20).
+GROUP_SHIFT = 20
+#: Score histogram bins for the per-resident shortlist.
+BINS = 256
+#: Variety caps in the first pass of the re-rank, and the shortlist length (x k).
+PER_ORGANIZATION = 2
+PER_OPPORTUNITY = 1
+SHORTLIST_FACTOR = 4
+#: History bits in the per-chunk table; people served with are counted in the upper bits.
+SIGNED, GROUP, ORG, PEOPLE_SHIFT, PEOPLE_MAX = 1, 2, 4, 3, 31
+
+_HAS_BITCOUNT = hasattr(np, "bitwise_count")
+
+
+def _familiar_table() -> np.ndarray:
+    """WEIGHTS["familiar"] * familiar, for every history code (same arithmetic as the spec)."""
+    code = np.arange(256)
+    familiar = np.minimum(1.0, 0.5 * ((code & GROUP) != 0) + 0.3 * ((code & ORG) != 0)
+                          + 0.2 * (code >> PEOPLE_SHIFT))
+    return WEIGHTS["familiar"] * familiar
+
+
+_FAMILIAR = _familiar_table()
+
+
+@contextmanager
+def no_gc():
+    """Pause the cyclic GC while building many small objects (it would rescan them all)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def now_seconds(now) -> int:
+    """``now`` as whole POSIX seconds (a naive datetime is read as UTC)."""
+    if isinstance(now, (int, float)) and not isinstance(now, bool):
+        return int(math.floor(now))
+    t = posix_floor(now)
+    if t is None:
+        raise ValueError("now must be a datetime between 1900 and 2200")
+    return t
+
+
+def zone_day(tz_name: str, t: int) -> tuple[int, int]:
+    """(local day number, Monday day number of its week) at POSIX time t."""
+    wall = t + offset_at(zone(tz_name), t)
+    return wall // DAY, int(week_start_day(wall))
+
+
+def _common(a: np.ndarray, b: np.ndarray, words: int) -> np.ndarray:
+    both = a & b
+    if _HAS_BITCOUNT:
+        c = np.bitwise_count(both)
+        return c if words == 1 else c.sum(axis=-1, dtype=np.int64)
+    return popcount(both if words > 1 else both[..., None])
+
+
+#: Packed flags. Residents: age (bits 0-7), access needs (8-10), remote ok (11), has
+#: busy time (12). Occurrences: minimum age (0-7), the needs it cannot meet (8-10),
+#: remote (11), small act (12), waitlist only (13). One gather per side instead of six.
+AGE, NEEDS, F_REMOTE, F_BUSY, F_SMALL, F_WAIT = 0xFF, 0x700, 1 << 11, 1 << 12, 1 << 12, 1 << 13
+
+
+class Run:
+    """One ranking run: both indexes, ``now``, and occurrence-side arrays in run terms.
+
+    Everything about an occurrence that does not depend on the resident is
+    computed once here — including the format, first-timer and urgency part
+    of the score for each of the ten (preference, first-timer) classes.
+    """
+
+    def __init__(self, ri: ResidentIndex, oi: OccurrenceIndex, now: int, include_waitlist: bool):
+        self.ri, self.oi, self.now = ri, oi, now
+        n = oi.n
+        self.n = n
+        cb = oi.bits(ri.cause_vocab, "causes")
+        sb = oi.bits(ri.skill_vocab, "skills")
+        self.cwords, self.swords = cb.shape[1], sb.shape[1]
+        self.cb = cb[:, 0].copy() if self.cwords == 1 else cb
+        self.sb = sb[:, 0].copy() if self.swords == 1 else sb
+        self.ctot = np.maximum(oi.cause_total, 1).astype(np.float64)
+        self.stot = np.maximum(oi.skill_total, 1).astype(np.float64)
+        self.snone = np.where(oi.skill_total > 0, 0.0, NO_SKILLS_ASKED)
+        active = np.where(oi.small, oi.do_by > now, oi.start > now)
+        if not include_waitlist:
+            active &= oi.seats > 0
+        self.active = active
+        # remote occurrences get NaN coordinates: no distance test can pass for them
+        self.x, self.y, self.z = (np.where(oi.remote, np.nan, oi.xyz[:, i]) for i in range(3))
+        self.remote = oi.remote
+        self.waitlist = oi.seats <= 0
+        self.flags = (np.clip(oi.min_age, 0, 255) | (oi.block << 8) | (oi.remote * F_REMOTE)
+                      | (oi.small * F_SMALL) | (self.waitlist * F_WAIT)).astype(np.int64)
+        self.minutes = oi.minutes
+        self.effort = oi.effort_s
+        self.factor = np.where(self.waitlist, WAITLIST_FACTOR, 1.0)
+        # occurrence part of the score, per resident class = preference * 2 + first_timer
+        seats = oi.seats.astype(np.float64)
+        cap = oi.capacity.astype(np.float64)
+        few = np.where(seats <= 0, 0.0, np.minimum(1.0, np.maximum(0.0, (FEW_PLACES + 1 - seats) / 3.0)))
+        soon = np.minimum(1.0, np.maximum(0.0, 1.0 - (oi.when - now).astype(np.float64) / SOON_SECONDS))
+        under = np.where(cap > 0, np.minimum(1.0, np.maximum(
+            0.0, np.divide(seats, cap, out=np.zeros(n), where=cap > 0))), 0.0)
+        urgency = (few + soon + under) / 3.0
+        base = np.empty((len(PREF_FORMATS) * 2, n))
+        for pref in range(len(PREF_FORMATS)):
+            fmt = FORMAT_FIT[pref, oi.fmt]
+            for ft in (0, 1):
+                first = np.where(oi.friendly, 1.0, 0.0) if ft else np.full(n, 0.5)
+                base[pref * 2 + ft] = (WEIGHTS["format"] * fmt + WEIGHTS["first_timer"] * first) \
+                    + WEIGHTS["urgency"] * urgency
+        self.base = base.ravel()
+
+
+class ResidentSlice:
+    """Resident-side arrays for a handful of residents (a chunk, or reverse candidates)."""
+
+    def __init__(self, run: Run, rs: np.ndarray):
+        ri = run.ri
+        self.rs = rs
+        self.x, self.y, self.z = ri.xyz[rs, 0], ri.xyz[rs, 1], ri.xyz[rs, 2]
+        self.chord2 = ri.chord2[rs]
+        self.radius_m = ri.radius_m[rs]
+        self.half_life = np.maximum(1.0, ri.radius[rs] / 3.0)
+        self.flags = (np.clip(ri.age[rs], 0, 254) | (ri.needs[rs] << 8)
+                      | (ri.remote_ok[rs] * F_REMOTE) | (ri.has_busy[rs] * F_BUSY)).astype(np.int64)
+        self.cls_base = (ri.pref[rs] * 2 + ri.first_timer[rs]) * run.n
+        self.cb = ri.cause_bits[rs, 0] if run.cwords == 1 else ri.cause_bits[rs]
+        self.sb = ri.skill_bits[rs, 0] if run.swords == 1 else ri.skill_bits[rs]
+        self.longest = ri.stretches.longest[rs]
+
+
+def _metres(c2):
+    return geo.whole_metres(geo.km_for_chord(np.sqrt(c2)))
+
+
+class Scored:
+    """Allowed pairs with their score and what the words need."""
+
+    __slots__ = ("lr", "o", "score", "dist_m", "code", "q")
+
+    def __init__(self, lr, o, score, dist_m, code, q):
+        self.lr, self.o, self.score, self.dist_m, self.code = lr, o, score, dist_m, code
+        self.q = q      # score in units of 2**-40, for integer sorting
+
+    @staticmethod
+    def concat(parts: list["Scored"]) -> "Scored":
+        parts = [p for p in parts if p is not None]
+        return Scored(*(np.concatenate([getattr(p, f) for p in parts]) for f in Scored.__slots__))
+
+    def take(self, sel) -> "Scored":
+        return Scored(*(getattr(self, f)[sel] for f in Scored.__slots__))
+
+
+def _finish(run: Run, sl: ResidentSlice, look, lr, o, of, margin, c2, ok) -> Scored:
+    """The last constraints (sign-ups, clashes, the radius to the metre), then the score.
+
+    ``scoring.total(score_components(...))`` on arrays, in the same order of
+    operations, so scalar and vector agree to the last bit.
+    """
+    code = look.code_flat[lr * look.n_occ + o]
+    ok &= (code & SIGNED) == 0
+    busy = ok & ((of & F_SMALL) == 0) & ((sl.flags[lr] & F_BUSY) != 0)
+    if busy.any():
+        b = np.flatnonzero(busy)
+        ok[b] = ~run.ri.busy_overlap(sl.rs[lr[b]], run.oi.start[o[b]], run.oi.end[o[b]])
+    remote = (of & F_REMOTE) != 0
+    dist_m = _metres(c2)
+    np.copyto(dist_m, 0.0, where=remote)
+    ok &= remote | (dist_m <= sl.radius_m[lr])
+    k = np.flatnonzero(ok)
+    lr, o, of, margin, dist_m, code, remote = (
+        lr[k], o[k], of[k], margin[k], dist_m[k], code[k], remote[k])
+    cause = _common(sl.cb[lr], run.cb[o], run.cwords) / run.ctot[o]
+    skills = _common(sl.sb[lr], run.sb[o], run.swords) / run.stot[o] + run.snone[o]
+    distance = np.power(0.5, (dist_m / 1000.0) / sl.half_life[lr])
+    np.copyto(distance, REMOTE_DISTANCE, where=remote)
+    comfort = np.minimum(margin, COMFORT_SECONDS) / COMFORT_SECONDS
+    s = run.base[sl.cls_base[lr] + o] + WEIGHTS["cause"] * cause
+    s += WEIGHTS["skills"] * skills
+    s += WEIGHTS["distance"] * distance
+    s += WEIGHTS["comfort"] * comfort
+    s += _FAMILIAR[code]
+    s *= run.factor[o]
+    q = np.rint(s * SCORE_GRID)
+    return Scored(lr, o, q / SCORE_GRID, dist_m, code, q.astype(np.int64))
+
+
+def evaluate_pairs(run: Run, sl: ResidentSlice, look, lr, o, margin, wcol) -> Scored:
+    """Hard constraints and score for pairs (local resident ``lr``, occurrence ``o``).
+
+    The caller has placed each timed pair inside one of the resident's free
+    stretches (``margin`` is its slack; huge for small acts) and ``wcol`` is the
+    column of the week it is charged to in ``look``'s budget table.
+    """
+    of = run.flags[o]
+    rf = sl.flags[lr]
+    d = sl.x[lr] - run.x[o]
+    c2 = d * d
+    d = sl.y[lr] - run.y[o]
+    c2 += d * d
+    d = sl.z[lr] - run.z[o]
+    c2 += d * d
+    ok = c2 <= sl.chord2[lr]                       # NaN (remote, or no home) is never near
+    ok |= (of & rf & F_REMOTE) != 0                # remote, and happy to help from home
+    ok &= (rf & AGE) >= (of & AGE)
+    ok &= (rf & of & NEEDS) == 0
+    k = np.flatnonzero(ok)
+    lr, o, of, margin, wcol, c2 = lr[k], o[k], of[k], margin[k], wcol[k], c2[k]
+    flat = lr * look.nw + wcol
+    ok = run.minutes[o] <= look.rem_min_flat[flat]
+    ok &= look.rem_cnt_flat[flat] >= 1
+    return _finish(run, sl, look, lr, o, of, margin, c2, ok)
+
+
+def evaluate_block(run: Run, sl: ResidentSlice, look, occ: np.ndarray, now_col: int) -> Scored:
+    """The same for every chunk resident x every small act in ``occ``, as one dense block."""
+    of = run.flags[occ][None, :]
+    rf = sl.flags[:, None]
+    d = sl.x[:, None] - run.x[occ][None, :]
+    c2 = d * d
+    d = sl.y[:, None] - run.y[occ][None, :]
+    c2 += d * d
+    d = sl.z[:, None] - run.z[occ][None, :]
+    c2 += d * d
+    ok = c2 <= sl.chord2[:, None]
+    ok |= (of & rf & F_REMOTE) != 0
+    ok &= (rf & AGE) >= (of & AGE)
+    ok &= (rf & of & NEEDS) == 0
+    ok &= run.minutes[occ][None, :] <= look.rem_min[:, now_col][:, None]
+    ok &= (look.rem_cnt[:, now_col] >= 1)[:, None]
+    ok &= run.effort[occ][None, :] <= sl.longest[:, None]   # fits in one stretch of free time
+    k = np.flatnonzero(ok)
+    if k.size == 0:
+        return None
+    lr, j = np.divmod(k, occ.size)
+    o = occ[j]
+    return _finish(run, sl, look, lr, o, run.flags[o], np.full(k.size, UNBOUNDED, dtype=np.int64),
+                   c2.ravel()[k], np.ones(k.size, dtype=bool))
+
+
+def top_k(p: Scored, n_local: int, rank_o: np.ndarray, opp: np.ndarray, org: np.ndarray,
+          k: int) -> np.ndarray:
+    """Indexes into ``p`` of each resident's final k, grouped by resident, best first."""
+    if p.lr.size == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    m = SHORTLIST_FACTOR * k
+    lr = p.lr
+    # the shortlist without a full sort: a per-resident histogram of scores gives
+    # the lowest bin still holding the m-th best; everything below it goes.
+    down = (BINS - 1) - np.minimum((p.score * BINS).astype(np.int64), BINS - 1)
+    counts = np.bincount(lr * BINS + down, minlength=n_local * BINS).reshape(n_local, BINS)
+    reach = np.cumsum(counts, axis=1) >= m
+    threshold = np.where(reach.any(axis=1), reach.argmax(axis=1), BINS - 1)
+    cand = np.flatnonzero(down <= threshold[lr])
+    # sort by resident, score (best first), occurrence id: two stable integer sorts
+    cand = cand[np.argsort(rank_o[p.o[cand]], kind="stable")]
+    key = (lr[cand] << 41) | ((1 << 41) - 1 - p.q[cand])
+    order = cand[np.argsort(key, kind="stable")]
+    olr = lr[order]
+    pos = _position_in_run(olr)
+    short = pos < m
+    order, olr, pos = order[short], olr[short], pos[short]
+    # first pass: first item of each opportunity, at most PER_ORGANIZATION per organization
+    oo = p.o[order]
+    chosen = _first_in_group(olr, opp[oo], pos, PER_OPPORTUNITY, m)
+    f = np.flatnonzero(chosen)
+    chosen[f] = _first_in_group(olr[f], org[oo[f]], pos[f], PER_ORGANIZATION, m)
+    final = np.argsort((olr * 2 + ~chosen) * m + pos, kind="stable")
+    keep = _position_in_run(olr[final]) < k
+    return order[final[keep]]
+
+
+def _position_in_run(sorted_keys: np.ndarray) -> np.ndarray:
+    """0, 1, 2 ... within each run of equal consecutive keys."""
+    n = sorted_keys.size
+    first = np.ones(n, dtype=bool)
+    first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return np.arange(n) - np.maximum.accumulate(np.where(first, np.arange(n), 0))
+
+
+def _first_in_group(resident: np.ndarray, group: np.ndarray, pos: np.ndarray, cap: int,
+                    m: int) -> np.ndarray:
+    """True for the first ``cap`` items (by pos < m) of each (resident, group)."""
+    if resident.size == 0:
+        return np.zeros(0, dtype=bool)
+    width = int(group.max()) + 1
+    order = np.argsort((resident * width + group) * m + pos, kind="stable")
+    rr, gg = resident[order], group[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (rr[1:] != rr[:-1]) | (gg[1:] != gg[:-1])
+    start = np.maximum.accumulate(np.where(new, np.arange(order.size), 0))
+    out = np.empty(order.size, dtype=bool)
+    out[order] = (np.arange(order.size) - start) < cap
+    return out
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, data=None):
+    data = np.ones(rows.size, dtype=np.int32) if data is None else data
+    m = sparse.csr_matrix((data, (rows, cols)), shape=(n_rows, max(1, n_cols)))
+    m.sum_duplicates()
+    m.sort_indices()
+    return m
+
+
+def _rows(m, rs: np.ndarray):
+    """(local row, column, value) of the CSR rows ``rs``."""
+    starts = m.indptr[rs]
+    seg, pos = expand_ranges(starts, m.indptr[rs + 1] - starts)
+    return seg, m.indices[pos].astype(np.int64), m.data[pos]
+
+
+class History:
+    """Residents' history mapped onto this run's occurrences (for the full rematch)."""
+
+    def __init__(self, run: Run):
+        ri, oi = run.ri, run.oi
+        n = oi.n
+
+        def codes(name, lookup):
+            rs, vals = ri.rel[name]
+            c = np.fromiter(map(lookup, vals), dtype=np.int64, count=len(vals))
+            keep = c >= 0
+            return rs[keep], c[keep]
+
+        gr, gc_ = codes("group", lambda v: oi.group_index.get(v, -1))
+        self.res_groups = _csr(gr, gc_, ri.n, oi.n_groups)
+        orr, oc = codes("org", lambda v: oi.org_index.get(v, -1))
+        self.res_orgs = _csr(orr, oc, ri.n, oi.n_orgs)
+        sr, so = codes("signed", lambda v: oi.index.get(v, -1))
+        self.signed = _csr(sr, so, ri.n, n)
+        grouped = np.flatnonzero(oi.group >= 0)
+        self.group_occ = _csr(oi.group[grouped], grouped, max(1, oi.n_groups), n)
+        self.org_occ = _csr(oi.org, np.arange(n), max(1, oi.n_orgs), n)
+        # people served with who are going: (residents x persons) @ (persons x occurrences)
+        person: dict = {}
+        p_rows, p_cols = [], []
+        for i, going in enumerate(oi.going):
+            for pid in going:
+                p_rows.append(person.setdefault(pid, len(person)))
+                p_cols.append(i)
+        self.people = None
+        if person:
+            pr, pc = codes("person", lambda v: person.get(v, -1))
+            if pr.size:
+                a = _csr(pr, pc, ri.n, len(person))
+                g = _csr(np.array(p_rows), np.array(p_cols), len(person), n)
+                g.data[:] = 1
+                self.people = (a @ g).tocsr()
+                self.people.sort_indices()
+
+
+class ChunkLook:
+    """History and budget answers for one chunk, as small dense tables.
+
+    ``table[local resident, occurrence]``: SIGNED / GROUP / ORG bits and the
+    number of people served with who are going (upper bits). ``rem_min`` /
+    ``rem_cnt[local resident, week column]``: what is left of the budget.
+    """
+
+    def __init__(self, run: Run, hist: History, rs: np.ndarray, weeks: np.ndarray):
+        nc, n = rs.size, run.n
+        self.n_occ, self.nw = n, weeks.size
+        table = np.zeros((nc, n), dtype=np.uint8)
+        if hist.people is not None:
+            seg, col, val = _rows(hist.people, rs)
+            table[seg, col] = (np.minimum(val, PEOPLE_MAX) << PEOPLE_SHIFT).astype(np.uint8)
+        for res_m, occ_m, bit in ((hist.res_groups, hist.group_occ, GROUP),
+                                  (hist.res_orgs, hist.org_occ, ORG)):
+            seg, code, _ = _rows(res_m, rs)
+            if seg.size:
+                s2, pos = expand_ranges(occ_m.indptr[code], occ_m.indptr[code + 1] - occ_m.indptr[code])
+                table[seg[s2], occ_m.indices[pos]] |= bit
+        seg, col, _ = _rows(hist.signed, rs)
+        table[seg, col] |= SIGNED
+        self.table = table
+        self.code_flat = table.ravel()
+        mins, cnt = run.ri.remaining(np.repeat(rs, weeks.size), np.tile(weeks, nc))
+        self.rem_min_flat, self.rem_cnt_flat = mins, cnt
+        self.rem_min = mins.reshape(nc, weeks.size)
+        self.rem_cnt = cnt.reshape(nc, weeks.size)
+
+
+class ZonePlan:
+    """One timezone: candidate occurrences per spatial group, sorted by local span start."""
+
+    def __init__(self, run: Run, tz_code: int):
+        ri, oi = run.ri, run.oi
+        self.tz_name = ri.tz_names[tz_code]
+        self.proj = proj = oi.projection(self.tz_name)
+        self.today, now_week = zone_day(self.tz_name, run.now)
+        sg = ri.groups()
+        gids = np.flatnonzero(sg.tz == tz_code)
+        ng = self.n_groups = gids.size
+        self.group_local = np.full(ri.n, -1, dtype=np.int64)
+        members = []
+        for j, g in enumerate(gids.tolist()):
+            mem = sg.members[sg.ptr[g]:sg.ptr[g + 1]]
+            self.group_local[mem] = j
+            members.append(mem)
+        unlocated = np.flatnonzero((ri.tz == tz_code) & ~ri.has_home)
+        members.append(unlocated[np.argsort(ri.rank[unlocated], kind="stable")])
+        self.residents = np.concatenate(members).astype(np.int64)
+        self.lo, self.hi_rel = proj.lo, proj.hi_rel
+        # in-person candidates per group: a tree over the active placed occurrences in
+        # span-start order, so every group's list comes out sorted by time of week
+        live = np.flatnonzero(run.active & ~oi.remote)
+        live = live[np.lexsort((live, proj.lo[live]))]
+        g_of, occ = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if ng and live.size:
+            tree = cKDTree(oi.xyz[live])
+            chords = 2.0 * np.sin(sg.bound[gids] / 2.0)
+            hits = tree.query_ball_point(sg.centre[gids], r=chords, return_sorted=True)
+            lens = np.fromiter(map(len, hits), dtype=np.int64, count=ng)
+            g_of = np.repeat(np.arange(ng, dtype=np.int64), lens)
+            flat = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]) if lens.sum() \
+                else np.zeros(0, dtype=np.int64)
+            occ = live[flat]
+        remote = np.flatnonzero(run.active & oi.remote)
+        remote = remote[np.lexsort((remote, proj.lo[remote]))]
+        # timed: keys group * 2**20 + span start (sorted by construction); remote = group ng
+        t = ~oi.small[occ]
+        rt = remote[~oi.small[remote]]
+        self.t_occ = np.concatenate([occ[t], rt])
+        tg = np.concatenate([g_of[t], np.full(rt.size, ng, dtype=np.int64)])
+        self.t_key = (tg << GROUP_SHIFT) + proj.lo[self.t_occ]
+        # small acts per group (CSR); remote ones are group ng
+        s = oi.small[occ]
+        rs_ = remote[oi.small[remote]]
+        self.s_occ = np.concatenate([occ[s], rs_])
+        sgrp = np.concatenate([g_of[s], np.full(rs_.size, ng, dtype=np.int64)])
+        self.s_ptr = np.zeros(ng + 2, dtype=np.int64)
+        np.cumsum(np.bincount(sgrp, minlength=ng + 1), out=self.s_ptr[1:])
+        # the ISO weeks pairs can be charged to; small acts go to this week
+        self.weeks = np.unique(np.concatenate([proj.week_day[self.t_occ], [now_week]]))
+        self.wcol = np.searchsorted(self.weeks, proj.week_day)
+        self.now_col = int(np.searchsorted(self.weeks, now_week))
+
+    def queries(self, run: Run, rs: np.ndarray):
+        """One binary search per free stretch: (local resident, A, B, left, right)."""
+        ri = run.ri
+        st = ri.stretches
+        starts = st.t_ptr[rs]
+        seg, tpos = expand_ranges(starts, st.t_ptr[rs + 1] - starts)
+        g = self.group_local[rs[seg]]
+        located = np.flatnonzero(g >= 0)
+        remote = np.flatnonzero(ri.remote_ok[rs[seg]])
+        qi = np.concatenate([located, remote])
+        qg = np.concatenate([g[located], np.full(remote.size, self.n_groups, dtype=np.int64)])
+        tp = tpos[qi]
+        left = np.searchsorted(self.t_key, (qg << GROUP_SHIFT) + st.t_lo[tp], side="left")
+        right = np.searchsorted(self.t_key, (qg << GROUP_SHIFT) + st.t_hi[tp], side="right")
+        return seg[qi], st.t_A[tp], st.t_B[tp], left, right
+
+    def small_acts(self, run: Run, rs: np.ndarray) -> np.ndarray:
+        """Every small act these residents' groups can reach (the union)."""
+        g = self.group_local[rs]
+        gs = np.unique(g[g >= 0])
+        if run.ri.remote_ok[rs].any():
+            gs = np.append(gs, self.n_groups)
+        seg, pos = expand_ranges(self.s_ptr[gs], self.s_ptr[gs + 1] - self.s_ptr[gs])
+        return np.unique(self.s_occ[pos])
+
+    def pair_estimate(self, run: Run) -> np.ndarray:
+        """Timed pairs each resident (in ``self.residents`` order) will generate."""
+        rs = self.residents
+        q, _, _, left, right = self.queries(run, rs)
+        return np.bincount(q, weights=(right - left).astype(np.float64), minlength=rs.size)
+
+
+def rank_chunk(run: Run, hist: History, plan: ZonePlan, rs: np.ndarray, k: int) -> dict:
+    """The final k for a chunk of residents of one timezone, as arrays."""
+    oi = run.oi
+    sl = ResidentSlice(run, rs)
+    look = ChunkLook(run, hist, rs, plan.weeks)
+    # timed: inside a stretch by the search; then the end of the span
+    q, A, B, left, right = plan.queries(run, rs)
+    seg, pos = expand_ranges(left, right - left)
+    o = plan.t_occ[pos]
+    fit = np.flatnonzero(plan.hi_rel[o] <= B[seg])
+    o, seg = o[fit], seg[fit]
+    margin = np.minimum(plan.lo[o] - A[seg], B[seg] - plan.hi_rel[o])
+    parts = [evaluate_pairs(run, sl, look, q[seg], o, margin, plan.wcol[o])]
+    small = plan.small_acts(run, rs)
+    if small.size:
+        parts.append(evaluate_block(run, sl, look, small, plan.now_col))
+    p = Scored.concat(parts)
+    sel = top_k(p, rs.size, oi.rank, oi.opp, oi.org, k)
+    p = p.take(sel)
+    proj = plan.proj
+    return {
+        "r": rs[p.lr], "o": p.o, "score": p.score, "dist_m": p.dist_m, "code": p.code,
+        "weekday": proj.weekday[p.o], "minute": proj.minute[p.o], "last_day": proj.last_day[p.o],
+        "today": np.full(p.o.size, plan.today, dtype=np.int64),
+    }
+
+
+def _chunks(est: np.ndarray, n: int, n_occ: int) -> list[tuple[int, int]]:
+    """Split residents 0..n into runs with bounded pairs and table sizes."""
+    per_chunk = max(1, min(MAX_CHUNK_RESIDENTS, MAX_TABLE_CELLS // max(1, n_occ)))
+    out = []
+    cum = np.concatenate([[0.0], np.cumsum(est)])
+    i = 0
+    while i < n:
+        j = int(np.searchsorted(cum, cum[i] + MAX_PAIRS, side="right")) - 1
+        j = max(i + 1, min(j, i + per_chunk, n))
+        out.append((i, j))
+        i = j
+    return out
+
+
+def _dense(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct key, dense code per row)."""
+    _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inv.reshape(-1)
+
+
+def _rows_key(columns: list[np.ndarray]) -> np.ndarray:
+    """One dense int64 key per row for several small-int columns (mixed radix)."""
+    key = np.zeros(columns[0].size, dtype=np.int64)
+    span = 1
+    for col in columns:
+        width = int(col.max()) + 1 if col.size else 1
+        if span * width >= 1 << 62:
+            key = _dense(key)[1]
+            span = int(key.max()) + 1
+        key = key * width + col
+        span *= width
+    return key
+
+
+def explain(run: Run, cols: dict) -> list[tuple[str, ...]]:
+    """Reasons for the chosen pairs (the same helpers as ``explain.reasons``).
+
+    A million matches say only a few thousand different things, so each kind
+    of reason is worded once per distinct value, and each distinct combination
+    of phrases becomes one shared tuple.
+    """
+    ri, oi = run.ri, run.oi
+    r, o = cols["r"], cols["o"]
+    n = r.size
+    if n == 0:
+        return []
+    phrases: list[str] = [""]
+    known: dict[str, int] = {"": 0}
+
+    def phrase_ids(keys: np.ndarray, word) -> np.ndarray:
+        first, inv = _dense(keys)
+        ids = np.empty(first.size, dtype=np.int64)
+        for u, i in enumerate(first.tolist()):
+            text = word(i)
+            pid = known.get(text)
+            if pid is None:
+                pid = known[text] = len(phrases)
+                phrases.append(text)
+            ids[u] = pid
+        return ids[inv]
+
+    def bits_key(words: np.ndarray) -> np.ndarray:
+        return words[:, 0].view(np.int64) if words.shape[1] == 1 \
+            else _rows_key([_dense(words[:, w])[1] for w in range(words.shape[1])])
+
+    def keys_of(words: np.ndarray, i: int, vocab: list[str]) -> tuple[str, ...]:
+        m = sum(int(w) << (64 * j) for j, w in enumerate(words[i].tolist()))
+        return tuple(sorted(vocab[b] for b in range(m.bit_length()) if m >> b & 1))
+
+    cause_and = ri.cause_bits[r] & oi.bits(ri.cause_vocab, "causes")[o]
+    skill_and = ri.skill_bits[r] & oi.bits(ri.skill_vocab, "skills")[o]
+    remote = oi.remote[o]
+    small = oi.small[o]
+    dist = np.where(remote, -1, cols["dist_m"]).astype(np.int64)
+    days_left = cols["last_day"] - cols["today"]
+    effort = np.rint(oi.minutes[o]).astype(np.int64)
+    when_key = np.where(small, _rows_key([_dense(days_left)[1], _dense(cols["last_day"])[1],
+                                          _dense(effort)[1]]) + 7 * 1440,
+                        cols["weekday"] * 1440 + cols["minute"])
+    code = cols["code"].astype(np.int64)
+    grp = (code & GROUP) != 0
+    org = (code & ORG) != 0
+    fam_key = np.where(grp, o, np.where(org, oi.n + o, -1))   # names live on the occurrence
+    people = code >> PEOPLE_SHIFT
+    welcome = ri.first_timer[r] & oi.friendly[o]
+    pref = ri.pref[r]
+    fmt_key = np.where((pref > 0) & (oi.fmt[o] == pref - 1), pref, 0)
+    seats, capacity = oi.seats[o], oi.capacity[o]
+    soon = (oi.when[o] - run.now) <= UNDERFILLED_SOON
+    places_key = _rows_key([_dense(seats)[1], _dense(capacity)[1], soon.astype(np.int64)])
+    ids = [
+        phrase_ids(bits_key(cause_and), lambda i: cause_reason(keys_of(cause_and, i, ri.cause_keys))),
+        phrase_ids(bits_key(skill_and), lambda i: skill_reason(keys_of(skill_and, i, ri.skill_keys))),
+        phrase_ids(dist, lambda i: distance_reason(None if dist[i] < 0 else int(dist[i]))),
+        phrase_ids(when_key, lambda i: small_act_reason(int(days_left[i]), int(cols["last_day"][i]),
+                                                        int(effort[i])) if small[i]
+                   else time_reason(int(cols["weekday"][i]), int(cols["minute"][i]))),
+        phrase_ids(fam_key, lambda i: group_reason(bool(grp[i]), oi.group_names[o[i]],
+                                                   bool(org[i]), oi.org_names[o[i]])),
+        phrase_ids(people, lambda i: people_reason(int(people[i]))),
+        phrase_ids(welcome.astype(np.int64), lambda i: first_timer_reason(bool(welcome[i]))),
+        phrase_ids(fmt_key, lambda i: format_reason(PREF_FORMATS[fmt_key[i]] if fmt_key[i] else None)),
+        phrase_ids(places_key, lambda i: places_reason(int(seats[i]), int(capacity[i]), bool(soon[i]))),
+    ]
+    first, inv = _dense(_rows_key(ids))
+    table = np.stack(ids, axis=1)[first].tolist()
+    unique = [tuple(phrases[p] for p in row if p) for row in table]
+    return list(map(unique.__getitem__, inv.tolist()))
+
+
+def rank(
+    residents: Iterable[Resident] | ResidentIndex,
+    occurrences: Iterable[Occurrence] | OccurrenceIndex,
+    now: datetime,
+    k: int = 10,
+    *,
+    include_waitlist: bool = True,
+    workers: int | None = None,
+) -> RankResult:
+    """Every resident's best ``k`` occurrences, explained; bad input is skipped and counted.
+
+    Accepts dataclasses or prebuilt indexes (build them once to rank many
+    times). Deterministic: the same inputs give the same result whatever
+    their order, the chunking or the number of threads. A caller can shard
+    (e.g. by region) by passing a subset of residents — a resident's result
+    never depends on the other residents.
+    """
+    with no_gc():
+        ri = residents if isinstance(residents, ResidentIndex) else ResidentIndex(residents)
+        oi = occurrences if isinstance(occurrences, OccurrenceIndex) else OccurrenceIndex(occurrences)
+        run = Run(ri, oi, now_seconds(now), include_waitlist)
+        skipped = Counter(ri.skipped) + Counter(oi.skipped)
+        matches: dict[Hashable, list[Match]] = {rid: [] for rid in ri.ids}
+        if ri.n == 0 or oi.n == 0 or k <= 0:
+            return RankResult(matches, skipped)
+        hist = History(run)
+        jobs = []
+        for tz_code in range(len(ri.tz_names)):
+            plan = ZonePlan(run, tz_code)
+            for a, b in _chunks(plan.pair_estimate(run), plan.residents.size, oi.n):
+                jobs.append((plan, plan.residents[a:b]))
+        workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                parts = list(pool.map(lambda job: rank_chunk(run, hist, job[0], job[1], k), jobs))
+        else:
+            parts = [rank_chunk(run, hist, plan, rs, k) for plan, rs in jobs]
+        cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+        reasons = explain(run, cols)
+        oid, opp_ids = oi.ids, oi.opportunity_ids
+        ol = cols["o"].tolist()
+        made = list(map(tuple.__new__, repeat(Match), zip(
+            map(oid.__getitem__, ol), map(opp_ids.__getitem__, ol), cols["score"].tolist(),
+            run.waitlist[cols["o"]].tolist(), reasons)))
+        # rows come grouped by resident: one slice each
+        r = cols["r"]
+        cut = np.flatnonzero(np.diff(r)) + 1
+        starts = np.concatenate([[0], cut]).tolist()
+        ends = np.concatenate([cut, [r.size]]).tolist()
+        rid = ri.ids
+        for res, a, b in zip(r[starts].tolist() if r.size else [], starts, ends):
+            matches[rid[res]] = made[a:b]
+        return RankResult(matches, skipped)
+
+
+def rank_for_resident(
+    resident: Resident,
+    occurrences: Iterable[Occurrence] | OccurrenceIndex,
+    now: datetime,
+    k: int = 10,
+    *,
+    include_waitlist: bool = True,
+) -> RankResult:
+    """One resident's best ``k`` (after a profile change); same rules as ``rank``.
+
+    Pass a prebuilt ``OccurrenceIndex`` to answer many of these quickly.
+    """
+    return rank([resident], occurrences, now, k, include_waitlist=include_waitlist, workers=1)

@@ -1,0 +1,1 @@
+"""Posting opportunities: drafts, publishing, recurrence, copying, cancelling."""

@@ -1,0 +1,1 @@
+"""Organizers' rosters per occurrence: who is coming, CSV export, emailing them."""

@@ -1,0 +1,1 @@
+"""Signing up: seats, the waitlist, passing a spot on, commitments and calendars."""
