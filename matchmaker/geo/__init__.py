@@ -36,5 +36,16 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Build the configured geocoder once; the offline index itself loads on first use."""
+    """Build the configured geocoder once, and warm the offline index in the background.
+
+    The index takes a few seconds to build; doing it in a daemon thread at start-up
+    means the first person to save a profile does not wait for it. Tests skip the
+    warm-up (they build it on demand, once per process).
+    """
     app.extensions[EXTENSION_KEY] = build_geocoder(app.config)
+    if app.config.get("GEOCODER", "gazetteer") == "gazetteer" and not app.testing:
+        import threading
+
+        from matchmaker.geo.gazetteer import city_index
+
+        threading.Thread(target=city_index, name="gazetteer-warm-up", daemon=True).start()
