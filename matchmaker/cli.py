@@ -11,6 +11,9 @@ jobs run-due       run every due job recorded in queued_jobs, here and now
 jobs sweep         hand pending jobs to RQ (what ``rq cron`` does every minute)
 =================  =====================================================================
 
+``import-opportunities --org SLUG [--as EMAIL] FILE`` imports an NYC Service CSV
+export (matchmaker/imports/cli.py).
+
 Bad input ends with a one-line reason and a non-zero exit status, and writes
 nothing: every command that writes does so in one transaction.
 """
@@ -40,6 +43,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(jobs_cli)
+    from matchmaker.imports.cli import import_opportunities_command
+
+    app.cli.add_command(import_opportunities_command)
 
 
 # --- database ----------------------------------------------------------------------------

@@ -84,6 +84,8 @@ class Config:
     EMAIL_TOKEN_HOURS: int = 48
     RESET_TOKEN_MINUTES: int = 60
     RQ_QUEUE: str = "default"
+    #: Map tiles for the browse map ({z}/{x}/{y}, optional {s}). The page works without them.
+    MAP_TILE_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     #: Reverse proxies in front of the app (gunicorn behind nginx: 1). Trusting
     #: X-Forwarded-* from more hops than exist would let clients fake their IP.
     PROXY_COUNT: int = 0
@@ -120,6 +122,7 @@ def load_config(**overrides) -> Config:
         SESSION_IDLE_MINUTES=_int("SESSION_IDLE_MINUTES", Config.SESSION_IDLE_MINUTES),
         SESSION_ABSOLUTE_HOURS=_int("SESSION_ABSOLUTE_HOURS", Config.SESSION_ABSOLUTE_HOURS),
         RQ_QUEUE=env.get("RQ_QUEUE", Config.RQ_QUEUE),
+        MAP_TILE_URL=env.get("MAP_TILE_URL") or Config.MAP_TILE_URL,
         PROXY_COUNT=_int("PROXY_COUNT", 0),
         # `flask --debug run` / FLASK_DEBUG=1 (make run): known here, before create_app
         # registers the debug-only pages; Flask would only set app.debug afterwards.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -24,6 +24,28 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+
+def tile_origin(url: str) -> str:
+    """The CSP source for a map tile URL template: its scheme and host, nothing else.
+
+    ``https://{s}.tile.example.org/{z}/{x}/{y}.png`` -> ``https://*.tile.example.org``.
+    Empty for a relative or unreadable URL (tiles served by this site need no entry).
+    """
+    parts = urlsplit(url.replace("{s}", "x-sub"))
+    if parts.scheme not in {"http", "https"} or not parts.netloc or any(
+            ch in parts.netloc for ch in " ;'\"{}"):
+        return ""
+    host = parts.netloc.replace("x-sub.", "*.", 1)
+    return f"{parts.scheme}://{host}"
+
+
+def content_security_policy(tile_url: str = "") -> str:
+    """The policy above, with the map tile host allowed as an image source."""
+    origin = tile_origin(tile_url) if tile_url else ""
+    if not origin:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -46,7 +68,8 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 def _set_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy",
+                       current_app.config.get("CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
@@ -68,6 +91,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://"
     )
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(
+        app.config.get("MAP_TILE_URL", ""))
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_set_headers)

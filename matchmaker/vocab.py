@@ -71,3 +71,46 @@ WEEKDAYS: list[str] = [
 def labels(vocabulary: dict[str, str], keys: list[str]) -> list[str]:
     """Readable labels for stored keys, skipping any key that left the vocabulary."""
     return [vocabulary[k] for k in keys if k in vocabulary]
+
+
+# --- opportunities (issue 3) ----------------------------------------------------------
+
+#: Accessibility an opportunity offers. Keys match ACCESS_NEEDS where they overlap,
+#: so a resident who needs "step-free" finds places tagged "step-free".
+ACCESS_TAGS: dict[str, str] = {
+    "step-free": "Step-free access",
+    "seated": "Can be done seated",
+    "accessible-toilet": "Accessible toilet",
+    "quiet": "Quiet setting",
+    "large-print": "Large print or screen reader friendly",
+}
+
+#: What an opportunity asks of the body; residents with "no-heavy-lifting" avoid
+#: "heavy-lifting".
+DEMAND_TAGS: dict[str, str] = {
+    "heavy-lifting": "Heavy lifting",
+    "outdoors": "Outdoors in any weather",
+    "standing": "Standing for a long time",
+    "walking": "A lot of walking",
+}
+
+#: How many people an opportunity brings together (what an organizer picks).
+OPPORTUNITY_FORMATS: dict[str, str] = {
+    "one_on_one": "One-on-one",
+    "small_group": "A small group",
+    "big_group": "A big group",
+    "solo": "On your own",
+}
+
+#: Kinds of opportunity, in the words an organizer reads.
+OPPORTUNITY_KINDS: dict[str, str] = {
+    "one_off": "A single date and time",
+    "shifts": "Recurring shifts (every week or every month)",
+    "small_act": "A small act people can do any time before a date",
+}
+
+#: How often recurring shifts repeat.
+FREQUENCIES: dict[str, str] = {
+    "weekly": "Every week",
+    "monthly": "Every month",
+}

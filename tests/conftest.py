@@ -185,6 +185,7 @@ def make_opportunity(session, make_org):
     kind=..., lat=.., lon=.., is_remote=.., causes=[..], status=..) -> Opportunity
     """
     from datetime import timedelta
+    from zoneinfo import ZoneInfo
 
     from matchmaker.db import utcnow
     from matchmaker.models import Occurrence, Opportunity, OpportunityTag
@@ -204,7 +205,9 @@ def make_opportunity(session, make_org):
             duration_minutes=duration_minutes, lat=None if is_remote else lat,
             lon=None if is_remote else lon, is_remote=is_remote,
             place_label="" if is_remote else "Park Slope, Brooklyn",
-            published_at=utcnow() if status == "published" else None, **fields,
+            published_at=utcnow() if status == "published" else None,
+            **{"start_local": starts[0].astimezone(ZoneInfo(fields.get(
+                "timezone", "America/New_York"))).replace(tzinfo=None), **fields},
         )
         opp.tags = [OpportunityTag(kind="cause", value=c) for c in causes]
         opp.occurrences = [

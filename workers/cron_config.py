@@ -17,3 +17,7 @@ QUEUE = os.environ.get("RQ_QUEUE") or Config.RQ_QUEUE
 # Jobs whose after-commit hand-over failed (Redis briefly down) are retried here.
 cron.register(jobs.dispatch_pending_jobs, queue_name=QUEUE, interval=60,
               name="dispatch-pending-jobs")
+
+# Recurring shifts are materialised a few weeks ahead; top them up every night.
+cron.register(jobs.extend_recurring_shifts, queue_name=QUEUE, cron="0 3 * * *",
+              name="extend-recurring-shifts")

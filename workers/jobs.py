@@ -63,3 +63,45 @@ def dispatch_pending_jobs() -> int:
 
     with job_context():
         return dispatch_pending()
+
+
+def send_roster_message(message_id: int) -> int:
+    """An organizer's "email everyone signed up": each recipient once (see rosters.emails)."""
+    from matchmaker.rosters.emails import send_roster_message as send
+
+    with job_context():
+        return send(message_id)
+
+
+def send_cancellation_emails(opportunity_id: int) -> None:
+    """Tell everyone signed up that the organizer cancelled the opportunity (once each)."""
+    from matchmaker.opportunities.emails import send_cancellation_emails as send
+
+    with job_context():
+        send(opportunity_id)
+
+
+def send_signup_email(signup_id: int, kind: str) -> None:
+    """You're in / you're on the waiting list / a place opened up: each sent once."""
+    from matchmaker.signups.emails import send_signup_email as send
+
+    with job_context():
+        send(signup_id, kind)
+
+
+def import_opportunities(import_run_id: int) -> None:
+    """Import a queued CSV upload row by row (commits progress as it goes)."""
+    from matchmaker.imports.services import run_import
+
+    with job_context():
+        run_import(db.session, import_run_id)
+
+
+def extend_recurring_shifts() -> int:
+    """Nightly: add the next weeks' occurrences of recurring shifts (up to the horizon)."""
+    from matchmaker.opportunities.services import extend_recurring
+
+    with job_context():
+        count = extend_recurring(db.session)
+        db.session.commit()
+        return count

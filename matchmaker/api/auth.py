@@ -19,11 +19,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
-from flask import g, jsonify
+from flask import g
 from flask import request as flask_request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matchmaker.api.errors import ApiError, error_response
 from matchmaker.db import db, utcnow
 from matchmaker.models import ApiToken, User
 
@@ -103,10 +104,7 @@ def _bearer_token() -> str | None:
 
 
 def _unauthorized(message: str):
-    response = jsonify(error=message, status=401)
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="matchmaker"'
-    return response
+    return error_response(ApiError(401, message))
 
 
 def token_required(view: Callable) -> Callable:

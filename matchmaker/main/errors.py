@@ -37,7 +37,9 @@ def _wants_json() -> bool:
 def render_error(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     if _wants_json():
-        return {"error": detail or title, "status": status}, status
+        from matchmaker.api.errors import error_body
+
+        return error_body(status, detail or title), status
     return render_template("errors/error.html", status=status, title=title,
                            message=detail or message), status
 

@@ -20,6 +20,7 @@ from matchmaker.models.opportunity import (
 )
 from matchmaker.models.organization import Invitation, Membership, Organization
 from matchmaker.models.profile import AvailabilityWindow, Profile, ProfileTag
+from matchmaker.models.roster import RosterMessage, RosterMessageRecipient
 from matchmaker.models.user import ApiToken, LoginSession, Role, User
 
 __all__ = [
@@ -44,5 +45,7 @@ __all__ = [
     "ProfileTag",
     "QueuedJob",
     "Role",
+    "RosterMessage",
+    "RosterMessageRecipient",
     "User",
 ]

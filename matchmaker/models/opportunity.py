@@ -261,6 +261,13 @@ class Signup(Base):
     share_email: Mapped[bool] = mapped_column(default=False)
     share_phone: Mapped[str] = mapped_column(String(40), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
+    #: When each email about this sign-up went out, so a job run twice sends once.
+    #: Cleared when a released sign-up is taken up again (a new sign-up, new emails).
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waitlist_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promotion_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the "the organizer cancelled this" email went out (opportunities part).
+    cancellation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     occurrence: Mapped[Occurrence] = relationship(back_populates="signups")
     user: Mapped[User] = relationship()

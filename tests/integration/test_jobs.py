@@ -351,16 +351,19 @@ def test_development_server_tick_runs_due_jobs_at_most_once_a_minute(app, sessio
 
 # --- cron ------------------------------------------------------------------------------------
 
-def test_cron_config_registers_the_sweeper(monkeypatch):
+def test_cron_config_registers_the_periodic_jobs(monkeypatch):
     from redis import Redis
     from rq.cron import CronScheduler
 
     monkeypatch.chdir(PROJECT_ROOT)
     scheduler = CronScheduler(connection=Redis(host="127.0.0.1", port=_closed_port()))
     scheduler.load_config_from_file("workers/cron_config.py")
-    [job] = scheduler._cron_jobs
-    assert job.func_name == "workers.jobs.dispatch_pending_jobs"
-    assert job.interval == 60 and job.queue_name == "default"
+    jobs = {job.func_name: job for job in scheduler._cron_jobs}
+    assert set(jobs) == {"workers.jobs.dispatch_pending_jobs",
+                         "workers.jobs.extend_recurring_shifts"}
+    sweeper = jobs["workers.jobs.dispatch_pending_jobs"]
+    assert sweeper.interval == 60 and sweeper.queue_name == "default"
+    assert jobs["workers.jobs.extend_recurring_shifts"].cron == "0 3 * * *"
 
 
 def test_sweeper_job_runs_in_its_own_app_context(app, session, make_user, outbox):
