@@ -78,7 +78,6 @@ def seed_demo_command(force: bool):
     one admin, all sharing one password (see `flask demo-logins`). Running it
     again changes nothing.
     """
-    from matchmaker.demo.opportunities import OPPORTUNITIES
     from matchmaker.demo.seed import SeedConflict, seed_demo
 
     if current_app.config["BASE_URL"].startswith("https://") and not force:
@@ -97,11 +96,7 @@ def seed_demo_command(force: bool):
     click.echo(
         f"seeded {report.organizations} organizations ({report.verified_organizations} "
         f"verified), {report.organizers} organizers, {report.residents} residents "
-        f"and {report.admins} admin"
-    )
-    click.echo(
-        f"{len(OPPORTUNITIES)} demo opportunities are defined in matchmaker/demo/"
-        "opportunities.py; they will appear once opportunities exist."
+        f"and {report.admins} admin, with {report.opportunities} published opportunities"
     )
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from matchmaker.auth.passwords import hash_password
 from matchmaker.db import utcnow
-from matchmaker.demo.opportunities import OPPORTUNITIES
 from matchmaker.demo.organizations import DEMO_ADMIN, ORGANIZATIONS, DemoPerson
 from matchmaker.demo.people import DEFAULT_SEED, DemoResident, generate_residents
 from matchmaker.models import (
@@ -47,8 +46,8 @@ class SeedReport:
     organizers: int = 0
     residents: int = 0
     admins: int = 0
-    #: Opportunity definitions waiting for the opportunities feature.
-    opportunities_defined: int = len(OPPORTUNITIES)
+    #: Published demo opportunities (one-offs, weekly shifts and groups, small acts).
+    opportunities: int = 0
 
 
 @dataclass(frozen=True)
@@ -188,7 +187,12 @@ def seed_demo(session: Session, seed: int = DEFAULT_SEED, residents: int = RESID
     session.execute(insert(AvailabilityWindow), windows)
     session.flush()
 
+    from matchmaker.demo.opportunity_rows import seed_opportunities
+
+    opportunity_count = seed_opportunities(session, orgs, organizer_ids, now, seed)
+
     return SeedReport(
+        opportunities=opportunity_count,
         created=True,
         organizations=len(orgs),
         verified_organizations=sum(1 for o in ORGANIZATIONS if o.verified),

@@ -14,10 +14,12 @@ import time_machine
 from sqlalchemy import func, select
 
 from matchmaker.db import utcnow
+from matchmaker.demo.opportunities import OPPORTUNITIES
 from matchmaker.demo.seed import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
 from matchmaker.geo import coarsen
 from matchmaker.models import (
     ApiToken,
+    Opportunity,
     AvailabilityWindow,
     Membership,
     Organization,
@@ -30,7 +32,7 @@ from matchmaker.models import (
 from matchmaker.tasks import enqueue_after_commit
 
 TABLES = (User, Organization, Membership, Profile, ProfileTag, AvailabilityWindow, ApiToken,
-          QueuedJob)
+          QueuedJob, Opportunity)
 
 
 @pytest.fixture
@@ -75,8 +77,14 @@ def test_seed_demo_creates_a_neighbourhood_once(cli, session, counts):
     result = cli("seed-demo")
     assert result.exit_code == 0, result.output
     assert "seeded 8 organizations" in result.output
-    assert "will appear once opportunities exist" in result.output
+    assert "published opportunities" in result.output
     first = counts()
+    published = session.scalars(select(Opportunity).where(
+        Opportunity.status == "published")).all()
+    assert len(published) == len(OPPORTUNITIES)
+    kinds = {o.kind for o in published}
+    assert kinds == {"one_off", "shifts", "small_act"}
+    assert all(o.occurrences for o in published)
     residents = session.scalar(select(func.count()).select_from(User)
                                .where(User.role == Role.RESIDENT))
     assert residents == 200
