@@ -44,6 +44,8 @@ class Email:
     text: str
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: (filename, MIME type like "text/calendar", bytes)
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
 
     def to_message(self, sender: str, domain: str) -> EmailMessage:
         msg = EmailMessage()
@@ -60,6 +62,10 @@ class Email:
         msg.set_content(self.text)
         if self.html:
             msg.add_alternative(self.html, subtype="html")
+        for filename, mime, data in self.attachments:
+            maintype, _, subtype = mime.partition("/")
+            msg.add_attachment(data, maintype=maintype, subtype=subtype,
+                               filename=header_safe(filename))
         return msg
 
 
@@ -172,9 +178,12 @@ def get_mailer(app: Flask | None = None) -> Mailer:
     return app.extensions["matchmaker.mailer"]
 
 
-def send_email(name: str, to: str, **context) -> EmailMessage:
+def send_email(name: str, to: str, *, attachments: list[tuple[str, str, bytes]] | None = None,
+               **context) -> EmailMessage:
     """Render and send in one call. Raises :class:`MailError` if the server refuses."""
-    return get_mailer().send(render_email(name, to, **context))
+    email = render_email(name, to, **context)
+    email.attachments = list(attachments or [])
+    return get_mailer().send(email)
 
 
 def init_app(app: Flask) -> None:

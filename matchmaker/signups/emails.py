@@ -14,6 +14,8 @@ from matchmaker.db import db, utcnow
 from matchmaker.mail import send_email
 from matchmaker.models import Signup, SignupStatus
 from matchmaker.signups import services
+from matchmaker.signups.calendar_events import signup_event
+from matchmaker.signups.ics import build_calendar
 from matchmaker.signups.links import opportunity_link
 from matchmaker.urls import external_url
 
@@ -36,8 +38,14 @@ def send_signup_email(signup_id: int, kind: str) -> bool:
         log.info("sign-up %s: no %s email to send", signup_id, kind)
         return False
     occ = signup.occurrence
+    attachments = []
+    if status == SignupStatus.CONFIRMED:
+        # The calendar file travels with the email, so adding it is one tap even
+        # for someone who never signs in to the site.
+        ics = build_calendar([signup_event(signup)], stamp=utcnow())
+        attachments.append((f"matchmaker-{signup.id}.ics", "text/calendar", ics))
     send_email(
-        template, signup.user.email,
+        template, signup.user.email, attachments=attachments,
         user=signup.user, signup=signup, occurrence=occ, opportunity=occ.opportunity,
         when=services.format_span(occ),
         position=services.waitlist_position(session, signup),

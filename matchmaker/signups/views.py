@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,9 +23,10 @@ from matchmaker.db import db, utcnow
 from matchmaker.models import Occurrence, OpportunityStatus, Signup, User
 from matchmaker.security import safe_next
 from matchmaker.signups import services
+from matchmaker.signups.calendar_events import signup_event
 from matchmaker.signups.forms import SignupForm
-from matchmaker.signups.ics import CalendarEvent, build_calendar
-from matchmaker.signups.links import opportunity_link, opportunity_path
+from matchmaker.signups.ics import build_calendar
+from matchmaker.signups.links import opportunity_path
 from matchmaker.tasks import enqueue_after_commit
 from matchmaker.tokens import make_token, read_token
 from matchmaker.urls import external_url
@@ -182,26 +182,6 @@ def new_calendar_link():
     return redirect(url_for("signups.commitments") + "#calendar")
 
 
-def _event(signup: Signup) -> CalendarEvent:
-    occ = signup.occurrence
-    opp = occ.opportunity
-    link = opportunity_link(occ)
-    location = "Remote — from wherever you are" if opp.is_remote else opp.place_label
-    lines = [f"With {opp.organization.name}."]
-    if opp.what_to_bring:
-        lines.append(f"What to bring: {opp.what_to_bring}")
-    if signup.status != "confirmed":
-        lines.append("You are on the waiting list; we will email you if a place opens up.")
-    lines.append(f"Details: {link}")
-    domain = current_app.config["BASE_URL"].split("//", 1)[-1].split("/", 1)[0]
-    return CalendarEvent(
-        uid=f"signup-{signup.id}@{domain}", title=opp.title,
-        starts_at=occ.starts_at, ends_at=occ.ends_at, timezone=opp.timezone,
-        location=location, description="\n".join(lines), url=link,
-        all_day=services.is_small_act(occ), stamp=signup.created_at,
-    )
-
-
 def _calendar_response(body: bytes, filename: str | None) -> Response:
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
@@ -215,7 +195,7 @@ def _calendar_response(body: bytes, filename: str | None) -> Response:
 @login_required
 def signup_ics(id: int):
     signup = _own_signup_or_404(id)
-    body = build_calendar([_event(signup)], stamp=utcnow())
+    body = build_calendar([signup_event(signup)], stamp=utcnow())
     return _calendar_response(body, f"matchmaker-{signup.id}.ics")
 
 
@@ -227,6 +207,6 @@ def calendar_feed(token: str):
     if user is None or not user.is_active or data.get("v") != user.calendar_feed_version:
         abort(404)
     rows = db.session.scalars(services.commitments(db.session, user))
-    body = build_calendar([_event(s) for s in rows], name="matchmaker: my commitments",
+    body = build_calendar([signup_event(s) for s in rows], name="matchmaker: my commitments",
                           stamp=utcnow())
     return _calendar_response(body, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import icalendar
+
 from datetime import timedelta
 from html import unescape
 
@@ -43,6 +45,13 @@ def test_sign_up_confirmed_then_waitlisted_with_emails(
     assert mail["To"] == first.email and "You're in" in mail["Subject"]
     assert mail.get_body(("html",)) is not None
     assert f"/signups/{row.id}.ics" in outbox.text_of(mail)
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_filename() == f"matchmaker-{row.id}.ics"
+    calendar = icalendar.Calendar.from_ical(attachment.get_content())
+    [event] = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART") == occ.starts_at
+    assert calendar.walk("VTIMEZONE"), "the attached .ics has no VTIMEZONE"
 
     # The same browser, now signed in as someone else (the test app shares one
     # app context, so a second test client would not get its own CSRF token).
