@@ -28,22 +28,14 @@ from matchmaker import vocab
 from matchmaker.opportunities.schema import OpportunityInput
 from matchmaker.profile.timezones import timezone_choices
 
+from matchmaker.textfilters import multiline as _text
+from matchmaker.textfilters import one_line as _one_line
+
 #: schema field -> the form field its message is shown next to.
 FIELD_FOR = {"start_local": "start_date", "lat": "lat", "lon": "lon", "status": "title"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MONTH_WEEKS = [("", "On the same date each month"), ("1", "The first"), ("2", "The second"),
                ("3", "The third"), ("4", "The fourth"), ("-1", "The last")]
-
-
-def _one_line(value):
-    return " ".join(_CONTROL.sub("", value).split()) if isinstance(value, str) else value
-
-
-def _text(value):
-    if not isinstance(value, str):
-        return value
-    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 class MultiCheckboxField(SelectMultipleField):

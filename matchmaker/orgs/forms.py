@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import re
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from matchmaker.orgs.services import looks_like_street_address, normalize_website
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _one_line(value):
-    """Trim and collapse runs of spaces (and any pasted line breaks) into one space."""
-    return " ".join(_CONTROL.sub("", value).split()) if isinstance(value, str) else value
-
-
-def _strip(value):
-    return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
-
-
-def _newlines(value):
-    """Unix newlines, no control characters (PostgreSQL refuses NUL in text)."""
-    if not isinstance(value, str):
-        return value
-    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+from matchmaker.textfilters import multiline as _newlines
+from matchmaker.textfilters import one_line as _one_line
+from matchmaker.textfilters import stripped as _strip
 
 
 class OrganizationForm(FlaskForm):

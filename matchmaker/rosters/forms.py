@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from matchmaker.orgs.forms import _newlines, _one_line
+from matchmaker.textfilters import multiline as _newlines
+from matchmaker.textfilters import one_line as _one_line
 from matchmaker.rosters.services import AUDIENCES
 
 
