@@ -18,7 +18,8 @@ Entry points::
 
     rank(residents, occurrences, now, k=10) -> RankResult(matches, skipped)
     rank_for_resident(resident, occurrence_index, now, k=10) -> RankResult
-    residents_for_occurrence(occurrence, resident_index, now) -> SuitedResidents
+    residents_for_occurrence(occurrence, resident_index, now, cutoffs=None) -> SuitedResidents
+    kth_scores(resident_index, rank_result, k) -> cutoffs (who would a new occurrence reach?)
 """
 
 from matchmaker.matching.engine import rank, rank_for_resident
@@ -26,11 +27,11 @@ from matchmaker.matching.index import OccurrenceIndex, ResidentIndex
 from matchmaker.matching.model import (
     Match, Occurrence, RankResult, Resident, ResidentMatch, SuitedResidents, Window,
 )
-from matchmaker.matching.reverse import residents_for_occurrence
+from matchmaker.matching.reverse import kth_scores, residents_for_occurrence
 from matchmaker.matching.scoring import WAITLIST_FACTOR, WEIGHTS
 
 __all__ = [
     "Match", "Occurrence", "OccurrenceIndex", "RankResult", "Resident", "ResidentIndex",
     "ResidentMatch", "SuitedResidents", "WAITLIST_FACTOR", "WEIGHTS", "Window", "rank",
-    "rank_for_resident", "residents_for_occurrence",
+    "kth_scores", "rank_for_resident", "residents_for_occurrence",
 ]

@@ -2,36 +2,38 @@
 
 How a rematch runs, and why it is fast:
 
-1. Residents are taken timezone by timezone (their clock decides what fits).
-2. Within a timezone, residents with a home are in spatial groups (see
-   ``index.SpatialGroups``). One k-d tree query per group gives the
-   occurrences any member could reach. The tree is built over the
-   occurrences in the order their local span starts in the week, so each
-   group's candidates come out already sorted by time of week, and each of a
-   resident's free stretches is one binary search: the pairs generated are
-   already at the right time of week; then the end of the span and the
-   exact distance are checked. Remote occurrences are one extra "group" that
-   everyone happy to help from home can reach.
-3. Small acts have no time to search on, so a chunk of residents is paired
-   with all the small acts their groups can reach as one dense block
-   (numpy broadcasting, no gathers).
-4. Both go through the same hard constraints and the same score (``_eligible``,
-   ``_score``: the vectorised form of ``scoring.score_components``).
-5. Per resident, a score histogram finds the top few dozen without sorting
-   everything; those are sorted (score, then occurrence id) and the variety
-   re-rank picks the final k.
+1. Residents are taken timezone by timezone (their clock decides what fits),
+   in chunks of a few hundred that sit close together (``index.SpatialGroups``,
+   in Z-order), each chunk on a small thread pool; numpy releases the GIL in
+   the heavy loops, and chunks bound memory. Results do not depend on the
+   chunking, the threads or the input order.
+2. Timed occurrences: one k-d tree query per spatial group gives everything
+   any member could reach. The tree is built over the occurrences in the
+   order their local span starts in the week, so the candidates come out
+   sorted by time of week, and each of a resident's free stretches is one
+   binary search: the pairs generated already start at the right time. Then
+   the cheap constraints (``cheap_pairs``: distance, age, access, budget).
+   Remote occurrences are one extra "group" anyone happy to help from home
+   reaches.
+3. Pairs sharing a cause with the resident are scored first. Their scores give
+   each resident a *floor*: a score surely inside their shortlist. Small acts
+   (no time to search on) are then checked as dense resident x act blocks
+   (``evaluate_block``), and the timed pairs sharing no cause only if their
+   best possible score reaches the floor — most do not, and the costly
+   distance work is skipped for them (``_finish``). Pruning by an upper bound
+   never changes the answer.
+4. The score (``_finish``) is ``scoring.total(score_components(...))`` on
+   arrays, in the same order of operations, so it agrees with the scalar
+   definition to the last bit.
+5. Per resident, a score histogram finds the shortlist (best ``3k``) without
+   sorting everything; one integer sort orders it (resident, score, occurrence
+   id), and the variety re-rank picks the final k.
 
-Residents are processed in chunks (bounded pair count and lookup tables, so
-memory stays flat and the arrays stay in cache) on a small thread pool; numpy
-releases the GIL in the heavy loops. The result does not depend on chunking,
-threads or input order.
-
-The variety re-rank ("MMR-style" with hard caps, deterministic): take the
-shortlist — the best ``4k`` by score — and walk it in order, keeping an item
-unless an earlier kept item is the same opportunity, or two kept items are
-already from its organization. If fewer than k are kept, the skipped ones
-fill the remaining places in their original order (variety is a preference,
-never a reason to show less).
+The variety re-rank ("MMR-style" with hard caps, deterministic): walk the
+shortlist (the best ``3k``) in order, keeping an item unless an earlier kept item is the same
+opportunity, or two kept items are already from its organization. If fewer
+than k are kept, the skipped ones fill the remaining places in their
+original order (variety is a preference, never a reason to show less).
 """
 
 from __future__ import annotations
@@ -52,11 +54,14 @@ from scipy.spatial import cKDTree
 
 from matchmaker.matching import geometry as geo
 from matchmaker.matching.explain import (
-    UNDERFILLED_SOON, cause_reason, distance_reason, first_timer_reason, format_reason,
+    UNDERFILLED_SHARE, UNDERFILLED_SOON, cause_reason, distance_reason, first_timer_reason,
+    format_reason,
     group_reason, people_reason, places_reason, skill_reason, small_act_reason, time_reason,
 )
 from matchmaker.matching.index import OccurrenceIndex, ResidentIndex, expand_ranges, popcount
-from matchmaker.matching.localtime import DAY, UNBOUNDED, offset_at, posix_floor, week_start_day, zone
+from matchmaker.matching.localtime import (
+    DAY, UNBOUNDED, WEEK, offset_at, posix_floor, week_start_day, zone,
+)
 from matchmaker.matching.model import Match, Occurrence, RankResult, Resident
 from matchmaker.matching.scoring import (
     COMFORT_SECONDS, FEW_PLACES, FORMAT_FIT, NO_SKILLS_ASKED, PREF_FORMATS, REMOTE_DISTANCE,
@@ -68,6 +73,9 @@ MAX_PAIRS = 400_000
 #: Residents per chunk (bounds the per-chunk lookup tables: residents x occurrences bytes).
 MAX_CHUNK_RESIDENTS = 256
 MAX_TABLE_CELLS = 8_000_000
+#: Up to this many live occurrences, a chunk tests them all against its groups
+#: (a dense test is cheaper than the tree query's Python list).
+ALL_POINTS = 65_536
 #: Occurrence span keys are group * 2**20 + seconds into the week (< 2**20).
 GROUP_SHIFT = 20
 #: Score histogram bins for the per-resident shortlist.
@@ -75,7 +83,7 @@ BINS = 256
 #: Variety caps in the first pass of the re-rank, and the shortlist length (x k).
 PER_ORGANIZATION = 2
 PER_OPPORTUNITY = 1
-SHORTLIST_FACTOR = 4
+SHORTLIST_FACTOR = 3
 #: History bits in the per-chunk table; people served with are counted in the upper bits.
 SIGNED, GROUP, ORG, PEOPLE_SHIFT, PEOPLE_MAX = 1, 2, 4, 3, 31
 
@@ -171,8 +179,10 @@ class Run:
         # occurrence part of the score, per resident class = preference * 2 + first_timer
         seats = oi.seats.astype(np.float64)
         cap = oi.capacity.astype(np.float64)
-        few = np.where(seats <= 0, 0.0, np.minimum(1.0, np.maximum(0.0, (FEW_PLACES + 1 - seats) / 3.0)))
-        soon = np.minimum(1.0, np.maximum(0.0, 1.0 - (oi.when - now).astype(np.float64) / SOON_SECONDS))
+        few = np.where(seats <= 0, 0.0,
+                       np.minimum(1.0, np.maximum(0.0, (FEW_PLACES + 1 - seats) / 3.0)))
+        until = (oi.when - now).astype(np.float64)
+        soon = np.minimum(1.0, np.maximum(0.0, 1.0 - until / SOON_SECONDS))
         under = np.where(cap > 0, np.minimum(1.0, np.maximum(
             0.0, np.divide(seats, cap, out=np.zeros(n), where=cap > 0))), 0.0)
         urgency = (few + soon + under) / 3.0
@@ -184,6 +194,15 @@ class Run:
                 base[pref * 2 + ft] = (WEIGHTS["format"] * fmt + WEIGHTS["first_timer"] * first) \
                     + WEIGHTS["urgency"] * urgency
         self.base = base.ravel()
+        #: reasons already worded in this run, by (kind, key) (see ``explain``)
+        self.words: dict = {}
+        # names as small codes, for wording the reasons once per name
+        names: dict = {}
+        self.group_name_id = np.array([names.setdefault(x, len(names)) for x in oi.group_names],
+                                      dtype=np.int64)
+        names = {}
+        self.org_name_id = np.array([names.setdefault(x, len(names)) for x in oi.org_names],
+                                    dtype=np.int64)
 
 
 class ResidentSlice:
@@ -203,6 +222,13 @@ class ResidentSlice:
         self.sb = ri.skill_bits[rs, 0] if run.swords == 1 else ri.skill_bits[rs]
         self.longest = ri.stretches.longest[rs]
 
+    def take(self, rows: np.ndarray) -> "ResidentSlice":
+        """The same arrays for some of these residents."""
+        sub = object.__new__(ResidentSlice)
+        for name, value in vars(self).items():
+            setattr(sub, name, value[rows])
+        return sub
+
 
 def _metres(c2):
     return geo.whole_metres(geo.km_for_chord(np.sqrt(c2)))
@@ -215,7 +241,7 @@ class Scored:
 
     def __init__(self, lr, o, score, dist_m, code, q):
         self.lr, self.o, self.score, self.dist_m, self.code = lr, o, score, dist_m, code
-        self.q = q      # score in units of 2**-40, for integer sorting
+        self.q = q      # score in units of 2**-30 (scoring.SCORE_GRID), for integer sorting
 
     @staticmethod
     def concat(parts: list["Scored"]) -> "Scored":
@@ -226,42 +252,72 @@ class Scored:
         return Scored(*(getattr(self, f)[sel] for f in Scored.__slots__))
 
 
-def _finish(run: Run, sl: ResidentSlice, look, lr, o, of, margin, c2, ok) -> Scored:
+def _finish(run: Run, sl: ResidentSlice, lr, o, of, margin, c2, ok, code,
+            floor: np.ndarray | None = None) -> Scored:
     """The last constraints (sign-ups, clashes, the radius to the metre), then the score.
 
     ``scoring.total(score_components(...))`` on arrays, in the same order of
-    operations, so scalar and vector agree to the last bit.
+    operations, so scalar and vector agree to the last bit. With a ``floor``
+    (a lower bound on each resident's shortlist cut-off), a pair that cannot
+    reach it even at zero distance is dropped before the distance is worked
+    out — the costly part.
     """
-    code = look.code_flat[lr * look.n_occ + o]
     ok &= (code & SIGNED) == 0
     busy = ok & ((of & F_SMALL) == 0) & ((sl.flags[lr] & F_BUSY) != 0)
     if busy.any():
         b = np.flatnonzero(busy)
         ok[b] = ~run.ri.busy_overlap(sl.rs[lr[b]], run.oi.start[o[b]], run.oi.end[o[b]])
+    k = np.flatnonzero(ok)
+    lr, o, of, margin, c2, code = lr[k], o[k], of[k], margin[k], c2[k], code[k]
+    partial = run.base[sl.cls_base[lr] + o]
+    partial += WEIGHTS["cause"] * (_common(sl.cb[lr], run.cb[o], run.cwords) / run.ctot[o])
+    partial += WEIGHTS["skills"] * (_common(sl.sb[lr], run.sb[o], run.swords) / run.stot[o]
+                                    + run.snone[o])
+    rest = WEIGHTS["comfort"] * (np.minimum(margin, COMFORT_SECONDS) / COMFORT_SECONDS)
     remote = (of & F_REMOTE) != 0
+    if floor is not None:
+        best = partial + WEIGHTS["distance"] * np.where(remote, REMOTE_DISTANCE, 1.0)
+        best += rest
+        best += _FAMILIAR[code]
+        best *= run.factor[o]
+        k = np.flatnonzero(best >= floor[lr] - 2.0 / SCORE_GRID)
+        lr, o, c2, code, partial, rest, remote = (
+            lr[k], o[k], c2[k], code[k], partial[k], rest[k], remote[k])
     dist_m = _metres(c2)
     np.copyto(dist_m, 0.0, where=remote)
-    ok &= remote | (dist_m <= sl.radius_m[lr])
-    k = np.flatnonzero(ok)
-    lr, o, of, margin, dist_m, code, remote = (
-        lr[k], o[k], of[k], margin[k], dist_m[k], code[k], remote[k])
-    cause = _common(sl.cb[lr], run.cb[o], run.cwords) / run.ctot[o]
-    skills = _common(sl.sb[lr], run.sb[o], run.swords) / run.stot[o] + run.snone[o]
+    k = np.flatnonzero(remote | (dist_m <= sl.radius_m[lr]))
+    lr, o, dist_m, code, partial, rest, remote = (
+        lr[k], o[k], dist_m[k], code[k], partial[k], rest[k], remote[k])
     distance = np.power(0.5, (dist_m / 1000.0) / sl.half_life[lr])
     np.copyto(distance, REMOTE_DISTANCE, where=remote)
-    comfort = np.minimum(margin, COMFORT_SECONDS) / COMFORT_SECONDS
-    s = run.base[sl.cls_base[lr] + o] + WEIGHTS["cause"] * cause
-    s += WEIGHTS["skills"] * skills
+    s = partial
     s += WEIGHTS["distance"] * distance
-    s += WEIGHTS["comfort"] * comfort
+    s += rest
     s += _FAMILIAR[code]
     s *= run.factor[o]
     q = np.rint(s * SCORE_GRID)
     return Scored(lr, o, q / SCORE_GRID, dist_m, code, q.astype(np.int64))
 
 
-def evaluate_pairs(run: Run, sl: ResidentSlice, look, lr, o, margin, wcol) -> Scored:
-    """Hard constraints and score for pairs (local resident ``lr``, occurrence ``o``).
+class Candidates:
+    """Pairs that passed the cheap constraints (place, age, access, budget), not yet scored."""
+
+    __slots__ = ("lr", "o", "of", "margin", "c2", "ok", "code")
+
+    def __init__(self, lr, o, of, margin, c2, ok, code):
+        self.lr, self.o, self.of, self.margin, self.c2, self.ok, self.code = (
+            lr, o, of, margin, c2, ok, code)
+
+    def take(self, sel) -> "Candidates":
+        return Candidates(*(getattr(self, f)[sel] for f in Candidates.__slots__))
+
+    def finish(self, run: Run, sl: ResidentSlice, floor: np.ndarray | None = None) -> Scored:
+        return _finish(run, sl, self.lr, self.o, self.of, self.margin, self.c2, self.ok,
+                       self.code, floor)
+
+
+def cheap_pairs(run: Run, sl: ResidentSlice, look, lr, o, margin, wcol) -> Candidates:
+    """The cheap hard constraints for pairs (local resident ``lr``, occurrence ``o``).
 
     The caller has placed each timed pair inside one of the resident's free
     stretches (``margin`` is its slack; huge for small acts) and ``wcol`` is the
@@ -284,33 +340,84 @@ def evaluate_pairs(run: Run, sl: ResidentSlice, look, lr, o, margin, wcol) -> Sc
     flat = lr * look.nw + wcol
     ok = run.minutes[o] <= look.rem_min_flat[flat]
     ok &= look.rem_cnt_flat[flat] >= 1
-    return _finish(run, sl, look, lr, o, of, margin, c2, ok)
+    return Candidates(lr, o, of, margin, c2, ok, look.code_flat[lr * look.n_occ + o])
 
 
-def evaluate_block(run: Run, sl: ResidentSlice, look, occ: np.ndarray, now_col: int) -> Scored:
-    """The same for every chunk resident x every small act in ``occ``, as one dense block."""
-    of = run.flags[occ][None, :]
-    rf = sl.flags[:, None]
-    d = sl.x[:, None] - run.x[occ][None, :]
+def evaluate_pairs(run: Run, sl: ResidentSlice, look, lr, o, margin, wcol) -> Scored:
+    """Every hard constraint and the score for pairs (see ``cheap_pairs``)."""
+    return cheap_pairs(run, sl, look, lr, o, margin, wcol).finish(run, sl)
+
+
+def best_possible(run: Run, sl: ResidentSlice, c: Candidates) -> np.ndarray:
+    """An upper bound on the score of pairs with no cause in common, cheaply.
+
+    Skills and distance at their best; the rest exact. (Used against the
+    shortlist floor: such a pair rarely makes a resident's top few dozen.)
+    """
+    ub = run.base[sl.cls_base[c.lr] + c.o] + (WEIGHTS["skills"] + WEIGHTS["distance"])
+    ub += WEIGHTS["comfort"] * (np.minimum(c.margin, COMFORT_SECONDS) / COMFORT_SECONDS)
+    ub += _FAMILIAR[c.code]
+    ub *= run.factor[c.o]
+    return ub
+
+
+def evaluate_block(run: Run, sl: ResidentSlice, look, occ: np.ndarray, now_col: int,
+                   floor: np.ndarray, rows: np.ndarray) -> Scored | None:
+    """The same for chunk residents (``rows``) x small acts (``occ``), as one dense block.
+
+    Small acts have no time to search on and most pass, so the cheap
+    constraints are checked with broadcasting (no per-pair gathers); the pairs
+    left are finished pair by pair against the shortlist ``floor``.
+    """
+    sl_rows = sl.take(rows)
+    table = look.table[rows]
+    rem_min, rem_cnt = look.rem_min[rows, now_col], look.rem_cnt[rows, now_col]
+    # narrow types: these arrays are residents x acts, memory traffic is the cost
+    of = run.flags[occ]
+    rf = sl_rows.flags
+    d = sl_rows.x[:, None] - run.x[occ][None, :]
     c2 = d * d
-    d = sl.y[:, None] - run.y[occ][None, :]
+    d = sl_rows.y[:, None] - run.y[occ][None, :]
     c2 += d * d
-    d = sl.z[:, None] - run.z[occ][None, :]
+    d = sl_rows.z[:, None] - run.z[occ][None, :]
     c2 += d * d
-    ok = c2 <= sl.chord2[:, None]
-    ok |= (of & rf & F_REMOTE) != 0
-    ok &= (rf & AGE) >= (of & AGE)
-    ok &= (rf & of & NEEDS) == 0
-    ok &= run.minutes[occ][None, :] <= look.rem_min[:, now_col][:, None]
-    ok &= (look.rem_cnt[:, now_col] >= 1)[:, None]
-    ok &= run.effort[occ][None, :] <= sl.longest[:, None]   # fits in one stretch of free time
+    ok = c2 <= sl_rows.chord2[:, None]
+    ok |= ((rf & F_REMOTE) != 0)[:, None] & ((of & F_REMOTE) != 0)[None, :]
+    ok &= (rf & AGE).astype(np.int16)[:, None] >= (of & AGE).astype(np.int16)[None, :]
+    needs, cannot = ((rf & NEEDS) >> 8).astype(np.uint8), ((of & NEEDS) >> 8).astype(np.uint8)
+    ok &= (needs[:, None] & cannot[None, :]) == 0
+    ok &= run.minutes[occ][None, :] <= rem_min[:, None]
+    ok &= (rem_cnt >= 1)[:, None]
+    ok &= run.effort[occ][None, :] <= sl_rows.longest[:, None]   # fits one stretch of free time
+    code = table[:, occ]
+    ok &= (code & SIGNED) == 0
     k = np.flatnonzero(ok)
     if k.size == 0:
         return None
     lr, j = np.divmod(k, occ.size)
     o = occ[j]
-    return _finish(run, sl, look, lr, o, run.flags[o], np.full(k.size, UNBOUNDED, dtype=np.int64),
-                   c2.ravel()[k], np.ones(k.size, dtype=bool))
+    c = Candidates(rows[lr], o, run.flags[o], np.full(k.size, UNBOUNDED, dtype=np.int64),
+                   c2.ravel()[k], np.ones(k.size, dtype=bool), code.ravel()[k])
+    return c.finish(run, sl, floor if np.isfinite(floor).any() else None)
+
+
+def shortlist_floor(p: Scored, n_local: int, m: int) -> np.ndarray:
+    """A lower bound on each resident's m-th best score in ``p`` (-inf with fewer than m)."""
+    floor = np.full(n_local, -np.inf)
+    if p is None or p.lr.size == 0:
+        return floor
+    down, threshold, reached = _histogram(p.score, p.lr, n_local, m)
+    floor[reached] = (BINS - 1 - threshold[reached]) / BINS
+    return floor
+
+
+def _histogram(score, lr, n_local, m):
+    """Per resident, the score bin (counted from the top) where the m-th best falls."""
+    down = (BINS - 1) - np.minimum((score * BINS).astype(np.int64), BINS - 1)
+    counts = np.bincount(lr * BINS + down, minlength=n_local * BINS).reshape(n_local, BINS)
+    reach = np.cumsum(counts, axis=1) >= m
+    reached = reach.any(axis=1)
+    return down, np.where(reached, reach.argmax(axis=1), BINS - 1), reached
 
 
 def top_k(p: Scored, n_local: int, rank_o: np.ndarray, opp: np.ndarray, org: np.ndarray,
@@ -322,15 +429,15 @@ def top_k(p: Scored, n_local: int, rank_o: np.ndarray, opp: np.ndarray, org: np.
     lr = p.lr
     # the shortlist without a full sort: a per-resident histogram of scores gives
     # the lowest bin still holding the m-th best; everything below it goes.
-    down = (BINS - 1) - np.minimum((p.score * BINS).astype(np.int64), BINS - 1)
-    counts = np.bincount(lr * BINS + down, minlength=n_local * BINS).reshape(n_local, BINS)
-    reach = np.cumsum(counts, axis=1) >= m
-    threshold = np.where(reach.any(axis=1), reach.argmax(axis=1), BINS - 1)
+    down, threshold, _ = _histogram(p.score, lr, n_local, m)
     cand = np.flatnonzero(down <= threshold[lr])
-    # sort by resident, score (best first), occurrence id: two stable integer sorts
-    cand = cand[np.argsort(rank_o[p.o[cand]], kind="stable")]
-    key = (lr[cand] << 41) | ((1 << 41) - 1 - p.q[cand])
-    order = cand[np.argsort(key, kind="stable")]
+    # sort by resident, score (best first), occurrence id: one integer key when it fits
+    rk = rank_o[p.o[cand]]
+    if n_local <= 1 << 9 and rank_o.size <= 1 << 23:
+        key = (lr[cand] << 54) | (((1 << 31) - 1 - p.q[cand]) << 23) | rk
+        order = cand[np.argsort(key)]
+    else:
+        order = cand[np.lexsort((rk, -p.q[cand], lr[cand]))]
     olr = lr[order]
     pos = _position_in_run(olr)
     short = pos < m
@@ -391,17 +498,17 @@ class History:
         ri, oi = run.ri, run.oi
         n = oi.n
 
-        def codes(name, lookup):
+        def codes(name, table: dict):
             rs, vals = ri.rel[name]
-            c = np.fromiter(map(lookup, vals), dtype=np.int64, count=len(vals))
+            c = np.fromiter(map(table.get, vals, repeat(-1)), dtype=np.int64, count=len(vals))
             keep = c >= 0
             return rs[keep], c[keep]
 
-        gr, gc_ = codes("group", lambda v: oi.group_index.get(v, -1))
+        gr, gc_ = codes("group", oi.group_index)
         self.res_groups = _csr(gr, gc_, ri.n, oi.n_groups)
-        orr, oc = codes("org", lambda v: oi.org_index.get(v, -1))
+        orr, oc = codes("org", oi.org_index)
         self.res_orgs = _csr(orr, oc, ri.n, oi.n_orgs)
-        sr, so = codes("signed", lambda v: oi.index.get(v, -1))
+        sr, so = codes("signed", oi.index)
         self.signed = _csr(sr, so, ri.n, n)
         grouped = np.flatnonzero(oi.group >= 0)
         self.group_occ = _csr(oi.group[grouped], grouped, max(1, oi.n_groups), n)
@@ -415,7 +522,7 @@ class History:
                 p_cols.append(i)
         self.people = None
         if person:
-            pr, pc = codes("person", lambda v: person.get(v, -1))
+            pr, pc = codes("person", person)
             if pr.size:
                 a = _csr(pr, pc, ri.n, len(person))
                 g = _csr(np.array(p_rows), np.array(p_cols), len(person), n)
@@ -443,7 +550,8 @@ class ChunkLook:
                                   (hist.res_orgs, hist.org_occ, ORG)):
             seg, code, _ = _rows(res_m, rs)
             if seg.size:
-                s2, pos = expand_ranges(occ_m.indptr[code], occ_m.indptr[code + 1] - occ_m.indptr[code])
+                first = occ_m.indptr[code]
+                s2, pos = expand_ranges(first, occ_m.indptr[code + 1] - first)
                 table[seg[s2], occ_m.indices[pos]] |= bit
         seg, col, _ = _rows(hist.signed, rs)
         table[seg, col] |= SIGNED
@@ -456,90 +564,121 @@ class ChunkLook:
 
 
 class ZonePlan:
-    """One timezone: candidate occurrences per spatial group, sorted by local span start."""
+    """One timezone: the occurrences as seen on its clock, and its residents in chunk order.
+
+    Each chunk asks the k-d tree for its own groups' candidates (so that work
+    runs in the chunk's thread): the tree is built over the active placed
+    occurrences in span-start order, so every group's list comes out sorted
+    by time of week, ready for the binary searches.
+    """
 
     def __init__(self, run: Run, tz_code: int):
         ri, oi = run.ri, run.oi
         self.tz_name = ri.tz_names[tz_code]
         self.proj = proj = oi.projection(self.tz_name)
+        self.lo, self.hi_rel = proj.lo, proj.hi_rel
         self.today, now_week = zone_day(self.tz_name, run.now)
-        sg = ri.groups()
+        sg = self.sg = ri.groups()
         gids = np.flatnonzero(sg.tz == tz_code)
-        ng = self.n_groups = gids.size
-        self.group_local = np.full(ri.n, -1, dtype=np.int64)
-        members = []
-        for j, g in enumerate(gids.tolist()):
-            mem = sg.members[sg.ptr[g]:sg.ptr[g + 1]]
-            self.group_local[mem] = j
-            members.append(mem)
+        members = [sg.members[sg.ptr[gids[0]]:sg.ptr[gids[-1] + 1]]] if gids.size else []
         unlocated = np.flatnonzero((ri.tz == tz_code) & ~ri.has_home)
         members.append(unlocated[np.argsort(ri.rank[unlocated], kind="stable")])
         self.residents = np.concatenate(members).astype(np.int64)
-        self.lo, self.hi_rel = proj.lo, proj.hi_rel
-        # in-person candidates per group: a tree over the active placed occurrences in
-        # span-start order, so every group's list comes out sorted by time of week
         live = np.flatnonzero(run.active & ~oi.remote)
-        live = live[np.lexsort((live, proj.lo[live]))]
-        g_of, occ = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        if ng and live.size:
-            tree = cKDTree(oi.xyz[live])
-            chords = 2.0 * np.sin(sg.bound[gids] / 2.0)
-            hits = tree.query_ball_point(sg.centre[gids], r=chords, return_sorted=True)
-            lens = np.fromiter(map(len, hits), dtype=np.int64, count=ng)
-            g_of = np.repeat(np.arange(ng, dtype=np.int64), lens)
-            flat = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]) if lens.sum() \
-                else np.zeros(0, dtype=np.int64)
-            occ = live[flat]
+        self.live = live[np.lexsort((live, proj.lo[live]))]
+        self.tree = cKDTree(oi.xyz[self.live]) if self.live.size else None
+        # the cap holding every live occurrence (centre, angular radius)
+        if self.live.size:
+            pts = oi.xyz[self.live]
+            c = pts.sum(axis=0)
+            c = c / np.linalg.norm(c) if np.linalg.norm(c) > 1e-12 else pts[0]
+            self.cap_centre = c
+            self.cap = float(geo.angle_for_chord(np.linalg.norm(pts - c, axis=1)).max()) + 1e-9
+        else:
+            self.cap_centre, self.cap = np.array([0.0, 0.0, 1.0]), 0.0
+        self.chords = 2.0 * np.sin(sg.bound / 2.0)
         remote = np.flatnonzero(run.active & oi.remote)
         remote = remote[np.lexsort((remote, proj.lo[remote]))]
-        # timed: keys group * 2**20 + span start (sorted by construction); remote = group ng
-        t = ~oi.small[occ]
-        rt = remote[~oi.small[remote]]
-        self.t_occ = np.concatenate([occ[t], rt])
-        tg = np.concatenate([g_of[t], np.full(rt.size, ng, dtype=np.int64)])
-        self.t_key = (tg << GROUP_SHIFT) + proj.lo[self.t_occ]
-        # small acts per group (CSR); remote ones are group ng
-        s = oi.small[occ]
-        rs_ = remote[oi.small[remote]]
-        self.s_occ = np.concatenate([occ[s], rs_])
-        sgrp = np.concatenate([g_of[s], np.full(rs_.size, ng, dtype=np.int64)])
-        self.s_ptr = np.zeros(ng + 2, dtype=np.int64)
-        np.cumsum(np.bincount(sgrp, minlength=ng + 1), out=self.s_ptr[1:])
+        self.remote_timed = remote[~oi.small[remote]]
+        self.remote_small = remote[oi.small[remote]]
+        timed = np.flatnonzero(run.active & ~oi.small)
         # the ISO weeks pairs can be charged to; small acts go to this week
-        self.weeks = np.unique(np.concatenate([proj.week_day[self.t_occ], [now_week]]))
+        self.weeks = np.unique(np.concatenate([proj.week_day[timed], [now_week]]))
         self.wcol = np.searchsorted(self.weeks, proj.week_day)
         self.now_col = int(np.searchsorted(self.weeks, now_week))
+        # for chunk sizes: candidates per group, and the share of the week each resident is free
+        counts = np.zeros(max(1, sg.n), dtype=np.float64)
+        if gids.size and self.tree is not None:
+            counts[gids] = self.tree.query_ball_point(sg.centre[gids], r=self.chords[gids],
+                                                      return_length=True)
+        st = ri.stretches
+        free = np.bincount(st.res, weights=np.minimum(st.B - st.A, WEEK).astype(np.float64),
+                           minlength=ri.n) / WEEK
+        rs = self.residents
+        g = sg.group[rs]
+        self.estimate = (np.where(g >= 0, counts[np.maximum(g, 0)], 0.0)
+                         + ri.remote_ok[rs] * self.remote_timed.size) * free[rs] * 1.5 \
+            + 1.0
 
-    def queries(self, run: Run, rs: np.ndarray):
+    def candidates(self, run: Run, rs: np.ndarray):
+        """The chunk's timed candidates as (sorted keys, occurrences), its groups and small acts.
+
+        One k-d tree query for the whole chunk (a ball around its groups), then
+        each group keeps what lies within its own bound — a small dense
+        groups x candidates test instead of one Python list per group. Keys
+        are local group * 2**20 + span start (sorted: candidates come in span
+        order); remote occurrences are the last local group, reachable by
+        anyone happy to help from home.
+        """
+        oi, sg = run.oi, self.sg
+        g = sg.group[rs]
+        gs = np.unique(g[g >= 0])
+        occ = np.zeros(0, dtype=np.int64)
+        g_of = np.zeros(0, dtype=np.int64)
+        if gs.size and self.tree is not None:
+            centres = sg.centre[gs]
+            mid = centres.sum(axis=0)
+            norm = np.linalg.norm(mid)
+            mid = mid / norm if norm > 1e-12 else centres[0]
+            spread = geo.angle_for_chord(np.linalg.norm(centres - mid, axis=1))
+            reach = float(np.max(spread + sg.bound[gs]))
+            if self.live.size <= ALL_POINTS or \
+                    reach >= geo.angle_for_chord(np.linalg.norm(mid - self.cap_centre)) + self.cap:
+                near = np.arange(self.live.size)        # few enough, or all inside: no query
+            else:
+                ball = 2.0 * math.sin(min(reach, math.pi) / 2.0) * (1 + 1e-9) + 1e-12
+                near = np.asarray(self.tree.query_ball_point(mid, r=ball, return_sorted=True),
+                                  dtype=np.int64)
+            if near.size:
+                pts = self.tree.data[near]
+                cosines = centres[:, 0:1] * pts[:, 0]               # bigger is nearer
+                cosines += centres[:, 1:2] * pts[:, 1]
+                cosines += centres[:, 2:3] * pts[:, 2]
+                inside = cosines >= np.cos(np.minimum(sg.bound[gs], math.pi))[:, None] - 1e-12
+                g_of, c = np.nonzero(inside)
+                occ = self.live[near[c]]
+        t = ~oi.small[occ]
+        t_occ = np.concatenate([occ[t], self.remote_timed])
+        tg = np.concatenate([g_of[t], np.full(self.remote_timed.size, gs.size, dtype=np.int64)])
+        t_key = (tg << GROUP_SHIFT) + self.lo[t_occ]
+        return t_key, t_occ, gs, np.unique(occ[~t])
+
+    def queries(self, run: Run, rs: np.ndarray, t_key: np.ndarray, gs: np.ndarray):
         """One binary search per free stretch: (local resident, A, B, left, right)."""
         ri = run.ri
         st = ri.stretches
         starts = st.t_ptr[rs]
         seg, tpos = expand_ranges(starts, st.t_ptr[rs + 1] - starts)
-        g = self.group_local[rs[seg]]
+        g = self.sg.group[rs[seg]]
         located = np.flatnonzero(g >= 0)
         remote = np.flatnonzero(ri.remote_ok[rs[seg]])
         qi = np.concatenate([located, remote])
-        qg = np.concatenate([g[located], np.full(remote.size, self.n_groups, dtype=np.int64)])
+        qg = np.concatenate([np.searchsorted(gs, g[located]),
+                             np.full(remote.size, gs.size, dtype=np.int64)])
         tp = tpos[qi]
-        left = np.searchsorted(self.t_key, (qg << GROUP_SHIFT) + st.t_lo[tp], side="left")
-        right = np.searchsorted(self.t_key, (qg << GROUP_SHIFT) + st.t_hi[tp], side="right")
+        left = np.searchsorted(t_key, (qg << GROUP_SHIFT) + st.t_lo[tp], side="left")
+        right = np.searchsorted(t_key, (qg << GROUP_SHIFT) + st.t_hi[tp], side="right")
         return seg[qi], st.t_A[tp], st.t_B[tp], left, right
-
-    def small_acts(self, run: Run, rs: np.ndarray) -> np.ndarray:
-        """Every small act these residents' groups can reach (the union)."""
-        g = self.group_local[rs]
-        gs = np.unique(g[g >= 0])
-        if run.ri.remote_ok[rs].any():
-            gs = np.append(gs, self.n_groups)
-        seg, pos = expand_ranges(self.s_ptr[gs], self.s_ptr[gs + 1] - self.s_ptr[gs])
-        return np.unique(self.s_occ[pos])
-
-    def pair_estimate(self, run: Run) -> np.ndarray:
-        """Timed pairs each resident (in ``self.residents`` order) will generate."""
-        rs = self.residents
-        q, _, _, left, right = self.queries(run, rs)
-        return np.bincount(q, weights=(right - left).astype(np.float64), minlength=rs.size)
 
 
 def rank_chunk(run: Run, hist: History, plan: ZonePlan, rs: np.ndarray, k: int) -> dict:
@@ -547,17 +686,31 @@ def rank_chunk(run: Run, hist: History, plan: ZonePlan, rs: np.ndarray, k: int) 
     oi = run.oi
     sl = ResidentSlice(run, rs)
     look = ChunkLook(run, hist, rs, plan.weeks)
+    t_key, t_occ, gs, small = plan.candidates(run, rs)
     # timed: inside a stretch by the search; then the end of the span
-    q, A, B, left, right = plan.queries(run, rs)
+    q, A, B, left, right = plan.queries(run, rs, t_key, gs)
     seg, pos = expand_ranges(left, right - left)
-    o = plan.t_occ[pos]
+    o = t_occ[pos]
     fit = np.flatnonzero(plan.hi_rel[o] <= B[seg])
     o, seg = o[fit], seg[fit]
     margin = np.minimum(plan.lo[o] - A[seg], B[seg] - plan.hi_rel[o])
-    parts = [evaluate_pairs(run, sl, look, q[seg], o, margin, plan.wcol[o])]
-    small = plan.small_acts(run, rs)
-    if small.size:
-        parts.append(evaluate_block(run, sl, look, small, plan.now_col))
+    timed = cheap_pairs(run, sl, look, q[seg], o, margin, plan.wcol[o])
+    # Most pairs share no cause with the resident and cannot reach their top few
+    # dozen. Score the others first, and the small acts; the lowest score that is
+    # surely in each resident's shortlist (the floor) then prunes the rest.
+    m = SHORTLIST_FACTOR * k
+    caring = _common(sl.cb[timed.lr], run.cb[timed.o], run.cwords) > 0
+    parts = [timed.take(np.flatnonzero(caring)).finish(run, sl)]
+    floor = shortlist_floor(parts[0], rs.size, m)
+    for acts, rows in ((small, np.flatnonzero(run.ri.has_home[rs])),
+                       (plan.remote_small, np.flatnonzero(run.ri.remote_ok[rs]))):
+        if acts.size and rows.size:
+            parts.append(evaluate_block(run, sl, look, acts, plan.now_col, floor, rows))
+    floor = shortlist_floor(Scored.concat(parts), rs.size, m)
+    rest = timed.take(np.flatnonzero(~caring))
+    rest = rest.take(np.flatnonzero(best_possible(run, sl, rest)
+                                    >= floor[rest.lr] - 2.0 / SCORE_GRID))
+    parts.append(rest.finish(run, sl, floor))
     p = Scored.concat(parts)
     sel = top_k(p, rs.size, oi.rank, oi.opp, oi.org, k)
     p = p.take(sel)
@@ -584,7 +737,22 @@ def _chunks(est: np.ndarray, n: int, n_occ: int) -> list[tuple[int, int]]:
 
 
 def _dense(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first row of each distinct key, dense code per row)."""
+    """(first row of each distinct key, dense code per row), in key order.
+
+    Small key ranges (the usual case) are done by scattering into a table
+    instead of sorting a million keys.
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    if keys.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lo, hi = int(keys.min()), int(keys.max())
+    if hi - lo <= 4 * keys.size + 4096:
+        k = keys - lo
+        first = np.full(hi - lo + 1, keys.size, dtype=np.int64)
+        np.minimum.at(first, k, np.arange(keys.size))
+        present = first < keys.size
+        code = np.cumsum(present) - 1
+        return first[present], code[k]
     _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
     return first, inv.reshape(-1)
 
@@ -607,22 +775,26 @@ def explain(run: Run, cols: dict) -> list[tuple[str, ...]]:
     """Reasons for the chosen pairs (the same helpers as ``explain.reasons``).
 
     A million matches say only a few thousand different things, so each kind
-    of reason is worded once per distinct value, and each distinct combination
-    of phrases becomes one shared tuple.
+    of reason gets a small integer key that fixes its words, each distinct
+    key is worded once per run (``run.words``), and the strings are shared.
     """
     ri, oi = run.ri, run.oi
     r, o = cols["r"], cols["o"]
-    n = r.size
-    if n == 0:
+    if r.size == 0:
         return []
     phrases: list[str] = [""]
     known: dict[str, int] = {"": 0}
+    cache = run.words
 
-    def phrase_ids(keys: np.ndarray, word) -> np.ndarray:
+    def phrase_ids(kind: str, keys: np.ndarray, word, stable: bool = True) -> np.ndarray:
         first, inv = _dense(keys)
         ids = np.empty(first.size, dtype=np.int64)
-        for u, i in enumerate(first.tolist()):
-            text = word(i)
+        for u, (i, key) in enumerate(zip(first.tolist(), keys[first].tolist())):
+            text = cache.get((kind, key)) if stable else None
+            if text is None:
+                text = word(i)
+                if stable:
+                    cache[(kind, key)] = text
             pid = known.get(text)
             if pid is None:
                 pid = known[text] = len(phrases)
@@ -638,45 +810,83 @@ def explain(run: Run, cols: dict) -> list[tuple[str, ...]]:
         m = sum(int(w) << (64 * j) for j, w in enumerate(words[i].tolist()))
         return tuple(sorted(vocab[b] for b in range(m.bit_length()) if m >> b & 1))
 
+    one_word = run.cwords == 1 and run.swords == 1
     cause_and = ri.cause_bits[r] & oi.bits(ri.cause_vocab, "causes")[o]
     skill_and = ri.skill_bits[r] & oi.bits(ri.skill_vocab, "skills")[o]
     remote = oi.remote[o]
     small = oi.small[o]
-    dist = np.where(remote, -1, cols["dist_m"]).astype(np.int64)
+    # distance words come in bands (as in explain.distance_reason): key on the band
+    metres = cols["dist_m"]
+    km = metres / 1000.0
+    band = np.where(metres < 1000, 0, np.where(
+        km < 9.5, np.floor(km + 0.5), 5 * np.floor(km / 5.0 + 0.5))).astype(np.int64)
+    dist = np.where(remote, -1, band)
+    # when: weekday + part of day; small acts: today / this week / a date, and the effort
     days_left = cols["last_day"] - cols["today"]
-    effort = np.rint(oi.minutes[o]).astype(np.int64)
-    when_key = np.where(small, _rows_key([_dense(days_left)[1], _dense(cols["last_day"])[1],
-                                          _dense(effort)[1]]) + 7 * 1440,
-                        cols["weekday"] * 1440 + cols["minute"])
+    effort = np.clip(np.rint(oi.minutes[o]), 0, (1 << 20) - 1).astype(np.int64)
+    hour = cols["minute"] // 60
+    part = np.select([(hour >= 5) & (hour < 12), (hour >= 12) & (hour < 17),
+                      (hour >= 17) & (hour < 22)], [0, 1, 2], 3)
+    horizon = np.where(days_left <= 0, 0, np.where(days_left < 7, 1, 2))
+    day = np.clip(cols["last_day"] + (1 << 20), 0, (1 << 21) - 1)     # days since 1970, shifted
+    small_key = ((horizon << 21) + day) << 20 | effort
+    when_key = np.where(small, small_key + 28, cols["weekday"] * 4 + part)
     code = cols["code"].astype(np.int64)
     grp = (code & GROUP) != 0
     org = (code & ORG) != 0
-    fam_key = np.where(grp, o, np.where(org, oi.n + o, -1))   # names live on the occurrence
+    fam_key = np.where(grp, 2 * run.group_name_id[o],
+                       np.where(org, 2 * run.org_name_id[o] + 1, -1))
     people = code >> PEOPLE_SHIFT
-    welcome = ri.first_timer[r] & oi.friendly[o]
+    welcome = (ri.first_timer[r] & oi.friendly[o]).astype(np.int64)
     pref = ri.pref[r]
     fmt_key = np.where((pref > 0) & (oi.fmt[o] == pref - 1), pref, 0)
     seats, capacity = oi.seats[o], oi.capacity[o]
     soon = (oi.when[o] - run.now) <= UNDERFILLED_SOON
-    places_key = _rows_key([_dense(seats)[1], _dense(capacity)[1], soon.astype(np.int64)])
+    share = np.divide(seats, capacity, out=np.zeros(seats.size), where=capacity > 0)
+    places_key = np.where(seats <= 0, 0, np.where(seats <= 3, seats, np.where(
+        soon & (capacity > 0) & (share >= UNDERFILLED_SHARE), 4, 5)))
     ids = [
-        phrase_ids(bits_key(cause_and), lambda i: cause_reason(keys_of(cause_and, i, ri.cause_keys))),
-        phrase_ids(bits_key(skill_and), lambda i: skill_reason(keys_of(skill_and, i, ri.skill_keys))),
-        phrase_ids(dist, lambda i: distance_reason(None if dist[i] < 0 else int(dist[i]))),
-        phrase_ids(when_key, lambda i: small_act_reason(int(days_left[i]), int(cols["last_day"][i]),
-                                                        int(effort[i])) if small[i]
+        phrase_ids("cause", bits_key(cause_and),
+                   lambda i: cause_reason(keys_of(cause_and, i, ri.cause_keys)), one_word),
+        phrase_ids("skill", bits_key(skill_and),
+                   lambda i: skill_reason(keys_of(skill_and, i, ri.skill_keys)), one_word),
+        phrase_ids("distance", dist,
+                   lambda i: distance_reason(None if dist[i] < 0 else int(metres[i]))),
+        phrase_ids("when", when_key,
+                   lambda i: small_act_reason(int(days_left[i]), int(cols["last_day"][i]),
+                                              int(effort[i])) if small[i]
                    else time_reason(int(cols["weekday"][i]), int(cols["minute"][i]))),
-        phrase_ids(fam_key, lambda i: group_reason(bool(grp[i]), oi.group_names[o[i]],
-                                                   bool(org[i]), oi.org_names[o[i]])),
-        phrase_ids(people, lambda i: people_reason(int(people[i]))),
-        phrase_ids(welcome.astype(np.int64), lambda i: first_timer_reason(bool(welcome[i]))),
-        phrase_ids(fmt_key, lambda i: format_reason(PREF_FORMATS[fmt_key[i]] if fmt_key[i] else None)),
-        phrase_ids(places_key, lambda i: places_reason(int(seats[i]), int(capacity[i]), bool(soon[i]))),
+        phrase_ids("familiar", fam_key,
+                   lambda i: group_reason(bool(grp[i]), oi.group_names[o[i]],
+                                          bool(org[i]), oi.org_names[o[i]])),
+        phrase_ids("people", people, lambda i: people_reason(int(people[i]))),
+        phrase_ids("welcome", welcome, lambda i: first_timer_reason(bool(welcome[i]))),
+        phrase_ids("format", fmt_key,
+                   lambda i: format_reason(PREF_FORMATS[fmt_key[i]] if fmt_key[i] else None)),
+        phrase_ids("places", places_key,
+                   lambda i: places_reason(int(seats[i]), int(capacity[i]), bool(soon[i]))),
     ]
-    first, inv = _dense(_rows_key(ids))
-    table = np.stack(ids, axis=1)[first].tolist()
-    unique = [tuple(phrases[p] for p in row if p) for row in table]
-    return list(map(unique.__getitem__, inv.tolist()))
+    words = np.array(phrases, dtype=object)
+    columns = [words[i].tolist() for i in ids]
+    return list(map(tuple, map(filter, repeat(None), zip(*columns))))
+
+
+def explained(run: Run, cols: dict) -> tuple[list[int], list[list[Match]]]:
+    """A chunk's final arrays as Match lists: (resident indexes, their matches)."""
+    r = cols["r"]
+    if r.size == 0:
+        return [], []
+    reasons = explain(run, cols)
+    oi = run.oi
+    ol = cols["o"].tolist()
+    made = list(map(tuple.__new__, repeat(Match), zip(
+        map(oi.ids.__getitem__, ol), map(oi.opportunity_ids.__getitem__, ol),
+        cols["score"].tolist(), run.waitlist[cols["o"]].tolist(), reasons)))
+    # rows come grouped by resident: one slice each
+    cut = np.flatnonzero(np.diff(r)) + 1
+    starts = np.concatenate([[0], cut]).tolist()
+    ends = np.concatenate([cut, [r.size]]).tolist()
+    return r[starts].tolist(), [made[a:b] for a, b in zip(starts, ends)]
 
 
 def rank(
@@ -698,7 +908,8 @@ def rank(
     """
     with no_gc():
         ri = residents if isinstance(residents, ResidentIndex) else ResidentIndex(residents)
-        oi = occurrences if isinstance(occurrences, OccurrenceIndex) else OccurrenceIndex(occurrences)
+        oi = occurrences if isinstance(occurrences, OccurrenceIndex) \
+            else OccurrenceIndex(occurrences)
         run = Run(ri, oi, now_seconds(now), include_waitlist)
         skipped = Counter(ri.skipped) + Counter(oi.skipped)
         matches: dict[Hashable, list[Match]] = {rid: [] for rid in ri.ids}
@@ -708,29 +919,22 @@ def rank(
         jobs = []
         for tz_code in range(len(ri.tz_names)):
             plan = ZonePlan(run, tz_code)
-            for a, b in _chunks(plan.pair_estimate(run), plan.residents.size, oi.n):
+            for a, b in _chunks(plan.estimate, plan.residents.size, oi.n):
                 jobs.append((plan, plan.residents[a:b]))
         workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
+
+        def job(plan_rs):
+            return explained(run, rank_chunk(run, hist, plan_rs[0], plan_rs[1], k))
+
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(lambda job: rank_chunk(run, hist, job[0], job[1], k), jobs))
+                parts = list(pool.map(job, jobs))
         else:
-            parts = [rank_chunk(run, hist, plan, rs, k) for plan, rs in jobs]
-        cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-        reasons = explain(run, cols)
-        oid, opp_ids = oi.ids, oi.opportunity_ids
-        ol = cols["o"].tolist()
-        made = list(map(tuple.__new__, repeat(Match), zip(
-            map(oid.__getitem__, ol), map(opp_ids.__getitem__, ol), cols["score"].tolist(),
-            run.waitlist[cols["o"]].tolist(), reasons)))
-        # rows come grouped by resident: one slice each
-        r = cols["r"]
-        cut = np.flatnonzero(np.diff(r)) + 1
-        starts = np.concatenate([[0], cut]).tolist()
-        ends = np.concatenate([cut, [r.size]]).tolist()
+            parts = list(map(job, jobs))
         rid = ri.ids
-        for res, a, b in zip(r[starts].tolist() if r.size else [], starts, ends):
-            matches[rid[res]] = made[a:b]
+        for residents_of, lists in parts:
+            for res, made in zip(residents_of, lists):
+                matches[rid[res]] = made
         return RankResult(matches, skipped)
 
 

@@ -9,27 +9,32 @@ so everything downstream can trust the arrays and nothing raises.
 * ``OccurrenceIndex``: the occurrences, a ``cKDTree`` over the unit vectors of
   those with a place, and each timezone's view of their times (cached).
 * ``ResidentIndex``: the residents, their merged free stretches, budgets,
-  history, the spatial groups the full rematch works in, and k-d trees (one
-  per radius class) for "which residents does this new occurrence suit".
+  history, the spatial groups the full rematch works in, and — for "which
+  residents does this new occurrence suit" — a free-time index (who may be
+  free in each 15-minute slot of the week) and k-d trees (one per radius
+  class). The lookups are built lazily, once, and are thread-safe.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 from collections import Counter
-from typing import Hashable, Iterable
+from itertools import repeat
+from math import isfinite
+from typing import Iterable
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from matchmaker.matching import geometry as geo
 from matchmaker.matching.localtime import (
-    DAY, Projection, Stretches, offset_at, posix_ceil, posix_floor, utc_offsets, week_frame,
-    week_start_day, window_seconds, zone,
+    DAY, UNBOUNDED, WEEK, Projection, Stretches, posix_ceil, posix_floor, utc_offsets,
+    window_seconds, zone,
 )
 from matchmaker.matching.model import Occurrence, Resident
-from matchmaker.matching.scoring import occ_format_code, pref_code
+from matchmaker.matching.scoring import PREF_FORMATS, occ_format_code
 
 #: Access bits shared by residents' needs and occurrences' "what it fails".
 NO_HEAVY_LIFTING, STEP_FREE, SEATED = 1, 2, 4
@@ -59,7 +64,8 @@ def expand_ranges(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, n
     if total == 0:
         return seg, np.zeros(0, dtype=np.int64)
     offsets = np.cumsum(counts) - counts
-    pos = np.arange(total, dtype=np.int64) - np.repeat(offsets - np.asarray(starts, np.int64), counts)
+    shift = offsets - np.asarray(starts, np.int64)
+    pos = np.arange(total, dtype=np.int64) - np.repeat(shift, counts)
     return seg, pos
 
 
@@ -81,6 +87,23 @@ def _as_keys(values) -> frozenset:
         return frozenset(v for v in values if isinstance(v, str))
     except TypeError:
         return frozenset()
+
+
+_NUMBER = (int, float)
+_PREF = {name: i for i, name in enumerate(PREF_FORMATS)}
+
+
+def _keys(values):
+    """Iterate a set of keys; a lone string is one key, not its letters."""
+    if not values:
+        return ()
+    if isinstance(values, str):
+        return (values,)
+    try:
+        iter(values)
+    except TypeError:
+        return ()
+    return values
 
 
 def _as_ids(values) -> tuple:
@@ -228,7 +251,8 @@ class OccurrenceIndex:
         opp_code: dict = {}
         self.opp = np.empty(n, dtype=np.int64)
         for i, o in enumerate(occs):
-            key = (int(self.org[i]), o.opportunity_id) if o.opportunity_id is not None else ("occ", i)
+            key = (int(self.org[i]), o.opportunity_id) if o.opportunity_id is not None \
+                else ("occ", i)
             self.opp[i] = opp_code.setdefault(key, len(opp_code))
         group_code: dict = {}
         self.group = np.full(n, -1, dtype=np.int64)
@@ -318,6 +342,15 @@ class ResidentIndex:
                       100.0, 250.0, 1000.0, math.inf)
 
     def __init__(self, residents: Iterable[Resident]):
+        was = gc.isenabled()
+        gc.disable()                 # many small objects, none of them cyclic garbage
+        try:
+            self._build(residents)
+        finally:
+            if was:
+                gc.enable()
+
+    def _build(self, residents: Iterable[Resident]) -> None:
         skipped: Counter = Counter()
         ids: list = []
         seen: set = set()
@@ -331,6 +364,8 @@ class ResidentIndex:
         c_res, c_week, c_min, c_cnt = [], [], [], []
         b_res, b_start, b_end = [], [], []
         rel = {"org": ([], []), "group": ([], []), "person": ([], []), "signed": ([], [])}
+        rel_org, rel_group, rel_person, rel_signed = rel["org"], rel["group"], rel["person"], \
+            rel["signed"]
         for res in residents:
             try:
                 rid = res.id
@@ -352,50 +387,78 @@ class ResidentIndex:
             r = len(ids)
             ids.append(rid)
             tz.append(code)
-            point = geo.valid_point(res.home) if res.home is not None else None
+            home = res.home
+            point = None
+            if home is not None:
+                # fast path for a plain (lat, lon) pair of floats, else the careful check
+                if type(home) is tuple and len(home) == 2 and type(home[0]) is float \
+                        and type(home[1]) is float and -90.0 <= home[0] <= 90.0 \
+                        and -180.0 <= home[1] <= 180.0:
+                    point = home
+                else:
+                    point = geo.valid_point(home)
             if point is None:
                 # kept, for remote matches only
-                skipped["resident_no_location_remote_only" if res.home is None
+                skipped["resident_no_location_remote_only" if home is None
                         else "resident_bad_coordinates_remote_only"] += 1
                 lat.append(math.nan)
                 lon.append(math.nan)
             else:
                 lat.append(point[0])
                 lon.append(point[1])
-            rad = _finite(res.travel_radius_km, -1.0)
-            if rad < 0:
-                skipped["resident_bad_radius"] += 1
-                rad = 0.0
+            rad = res.travel_radius_km
+            if not (type(rad) in _NUMBER and isfinite(rad) and rad >= 0):
+                rad = _finite(rad, -1.0)
+                if rad < 0:
+                    skipped["resident_bad_radius"] += 1
+                    rad = 0.0
             radius.append(rad)
             remote_ok.append(bool(res.remote_ok))
-            budget.append(max(0.0, _finite(res.weekly_budget_minutes, 0.0)))
-            cap.append(max(0, _int(res.weekly_commitment_cap, 0)))
-            pref.append(pref_code(res.social_format))
+            b = res.weekly_budget_minutes
+            budget.append(b if type(b) in _NUMBER and isfinite(b) and b >= 0
+                          else max(0.0, _finite(b, 0.0)))
+            c = res.weekly_commitment_cap
+            cap.append(c if type(c) is int and c >= 0 else max(0, _int(c, 0)))
+            fmt = res.social_format
+            pref.append(_PREF.get(fmt, 0) if isinstance(fmt, str) else 0)
             m = 0
-            for k in _as_keys(res.access_needs):
+            for k in _keys(res.access_needs):
                 m |= _NEED_BITS.get(k, 0)
             needs.append(m)
             a = res.age
             if a is None or isinstance(a, bool):
                 age.append(18 if res.is_adult else 0)
             else:
-                age.append(_int(a, 0))
+                age.append(min(254, max(0, _int(a, 0))))
             first.append(bool(res.first_timer))
             m = 0
-            for k in _as_keys(res.causes):
+            for k in _keys(res.causes):
                 b = cause_vocab.get(k)
                 if b is None:
+                    if type(k) is not str:
+                        continue
                     b = cause_vocab[k] = len(cause_vocab)
                 m |= 1 << b
             cause_masks.append(m)
             m = 0
-            for k in _as_keys(res.skills):
+            for k in _keys(res.skills):
                 b = skill_vocab.get(k)
                 if b is None:
+                    if type(k) is not str:
+                        continue
                     b = skill_vocab[k] = len(skill_vocab)
                 m |= 1 << b
             skill_masks.append(m)
             for w in res.windows or ():
+                # fast path for a plain (weekday, start, end) tuple of ints
+                if type(w) is tuple and len(w) == 3:
+                    wd, ws, we = w
+                    if type(wd) is int and type(ws) is int and type(we) is int \
+                            and 0 <= wd <= 6 and 0 <= ws < we <= 1440:
+                        w_res.append(r)
+                        w_s.append(wd * 86400 + ws * 60)
+                        w_e.append(wd * 86400 + we * 60)
+                        continue
                 sec = window_seconds(w)
                 if sec is None:
                     skipped["window_ignored"] += 1
@@ -431,14 +494,15 @@ class ResidentIndex:
                 b_res.append(r)
                 b_start.append(s)
                 b_end.append(e)
-            for name, values in (("org", res.returned_organization_ids),
-                                 ("group", res.returned_group_ids),
-                                 ("person", res.served_with_ids),
-                                 ("signed", res.signed_up_occurrence_ids)):
+            for (rr, vv), values in ((rel_org, res.returned_organization_ids),
+                                     (rel_group, res.returned_group_ids),
+                                     (rel_person, res.served_with_ids),
+                                     (rel_signed, res.signed_up_occurrence_ids)):
                 if values:
-                    vals = set(_as_ids(values))
-                    rel[name][0].extend([r] * len(vals))
-                    rel[name][1].extend(vals)
+                    if type(values) is not frozenset or None in values:
+                        values = set(_as_ids(values))
+                    rr.extend(repeat(r, len(values)))
+                    vv.extend(values)
         n = len(ids)
         self.n = n
         self.ids = ids
@@ -477,6 +541,7 @@ class ResidentIndex:
         self._inverted: dict = {}
         self._groups = None
         self._trees = None
+        self._free_at = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -543,7 +608,7 @@ class ResidentIndex:
         return out
 
     def remaining(self, r: np.ndarray, week: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes and commitments still free for resident r in the week starting on day ``week``."""
+        """Minutes and commitments left for resident r in the week starting on day ``week``."""
         mins = self.budget[r].copy()
         cnt = self.cap[r].copy()
         if self.c_key.size and r.size:
@@ -595,6 +660,43 @@ class ResidentIndex:
                 self._trees = trees
             return self._trees
 
+    #: Length of a time-of-week slot in the free-time index (seconds).
+    SLOT = 900
+
+    def free_at(self) -> tuple[np.ndarray, np.ndarray]:
+        """Who may be free when: (ptr, residents) over (timezone, 15-minute slot of the week).
+
+        A resident is listed under every slot their free stretches touch, so
+        the residents listed under the slot where an occurrence's local span
+        starts are a superset of those it fits (the exact check follows).
+        Sorted by resident within a slot. The reverse query starts here:
+        time of week cuts more than distance does.
+        """
+        with self._lock:
+            if self._free_at is None:
+                st = self.stretches
+                n_slots = WEEK // self.SLOT
+                full = st.t_A == -UNBOUNDED
+                first = np.where(full, 0, st.t_lo // self.SLOT)
+                last = np.where(full, n_slots - 1, np.minimum(st.t_hi, WEEK - 1) // self.SLOT)
+                seg, slot = expand_ranges(first, last - first + 1)
+                res = st.t_res[seg]
+                key = (self.tz[res] * n_slots + slot) * self.n + res
+                key = np.unique(key)
+                ptr = np.searchsorted(key // self.n, np.arange(len(self.tz_names) * n_slots + 1))
+                self._free_at = (ptr, (key % self.n).astype(np.int64))
+            return self._free_at
+
+
+def _morton(cell: np.ndarray) -> np.ndarray:
+    """Z-order code of non-negative 3D integer cells (21 bits per axis)."""
+    out = np.zeros(cell.shape[0], dtype=np.int64)
+    c = np.minimum(cell, (1 << 21) - 1).astype(np.int64)
+    for bit in range(21):
+        for axis in range(3):
+            out |= ((c[:, axis] >> bit) & 1) << (3 * bit + axis)
+    return out
+
 
 class SpatialGroups:
     """Residents with a home, grouped by timezone, radius class and a 3D grid cell.
@@ -617,8 +719,10 @@ class SpatialGroups:
             cell_by_class[c] = float(np.clip(upper * 0.6, 0.75, 400.0))
         cell_km = np.array([cell_by_class[c] for c in cls.tolist()], dtype=np.float64)
         cell = np.floor(ri.xyz[located] * (geo.EARTH_RADIUS_KM / cell_km)[:, None]).astype(np.int64)
-        keys = np.stack([ri.tz[located], cls, cell[:, 0], cell[:, 1], cell[:, 2]], axis=1) \
-            if located.size else np.zeros((0, 5), dtype=np.int64)
+        # groups in Z-order of their cells, so a run of groups (a chunk) stays compact
+        z_order = _morton(cell - cell.min(axis=0, initial=0))
+        keys = np.stack([ri.tz[located], cls, z_order], axis=1) \
+            if located.size else np.zeros((0, 3), dtype=np.int64)
         uniq, inv = np.unique(keys, axis=0, return_inverse=True)
         inv = inv.reshape(-1)
         order = np.lexsort((ri.rank[located], inv))

@@ -1,17 +1,23 @@
 """The reverse question: a new (or edited) occurrence — which residents does it suit?
 
-Why its own path: it must answer in milliseconds while a person waits for
-their "published" page, for one occurrence against every resident. So the
-k-d trees are over *residents* (one per radius class, built once in the
-``ResidentIndex``), the history lookups go through inverted indexes (who
-served with this person, who returned to this group), and the hard
-constraints and the score are the very same ``engine.evaluate`` as the full
+Why its own path: it must answer in milliseconds while an organizer waits,
+for one occurrence against every resident. So the candidates come from the
+``ResidentIndex``'s free-time index (who may be free at that time of week,
+per timezone: time of week cuts more than distance does), then a vectorised
+distance cut; small acts, which have no time, come from the k-d trees over
+residents (one per radius class). History is looked up through inverted
+indexes (who served with this person, who came back to this group), and the
+hard constraints and the score are the very same ``engine`` code as the full
 rematch — a pair gets the same verdict and score either way.
+
+``cutoffs`` (each resident's current k-th best score, ``kth_scores``) narrows
+the answer to the residents whose recommendations the occurrence changes.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from itertools import repeat
 from datetime import datetime
 from typing import Iterable
 
@@ -23,7 +29,7 @@ from matchmaker.matching.engine import (
     now_seconds, zone_day,
 )
 from matchmaker.matching.index import OccurrenceIndex, ResidentIndex
-from matchmaker.matching.localtime import UNBOUNDED
+from matchmaker.matching.localtime import UNBOUNDED, WEEK
 from matchmaker.matching.model import Occurrence, Resident, ResidentMatch, SuitedResidents
 
 #: Stretch ranges are searched as resident * 2**21 + seconds into the week.
@@ -69,20 +75,39 @@ def _remote_ok(ri: ResidentIndex) -> np.ndarray:
     return hit
 
 
+def kth_scores(index: ResidentIndex, result, k: int) -> np.ndarray:
+    """Each resident's k-th best score in a ranking (-inf with fewer than k), index order.
+
+    Pass it as ``cutoffs`` to ``residents_for_occurrence`` to get only the
+    residents whose current list the new occurrence would enter.
+    """
+    out = np.full(index.n, -np.inf)
+    for i, rid in enumerate(index.ids):
+        ms = result.matches.get(rid, ())
+        if len(ms) >= k:
+            out[i] = ms[k - 1].score
+    return out
+
+
 def residents_for_occurrence(
     occurrence: Occurrence,
     residents: ResidentIndex | Iterable[Resident],
     now: datetime,
     *,
     include_waitlist: bool = True,
+    cutoffs: np.ndarray | None = None,
     limit: int | None = None,
     min_score: float = 0.0,
 ) -> SuitedResidents:
     """Every resident this occurrence suits (all hard constraints), best first.
 
-    Ties are broken by resident id. ``limit`` keeps only the best few;
-    ``min_score`` drops weak matches (e.g. for "tell me about strong matches").
-    Build the ``ResidentIndex`` once and reuse it: that is what makes this fast.
+    Ties are broken by resident id. ``cutoffs`` (one score per resident, in
+    the index's order, e.g. from ``kth_scores``) keeps only residents for
+    whom the new occurrence scores at least their current k-th best — the
+    ones whose recommendations change. ``limit`` keeps the best few;
+    ``min_score`` drops weak matches (e.g. for "tell me about strong
+    matches"). Build the ``ResidentIndex`` once and reuse it: that is what
+    makes this fast.
     """
     ri = residents if isinstance(residents, ResidentIndex) else ResidentIndex(residents)
     oi = OccurrenceIndex([occurrence])
@@ -90,12 +115,20 @@ def residents_for_occurrence(
     if oi.n == 0 or ri.n == 0:
         return SuitedResidents([], skipped)
     now = now_seconds(now)
-    if not (oi.do_by[0] > now if oi.small[0] else oi.start[0] > now) or (
+    small, remote = bool(oi.small[0]), bool(oi.remote[0])
+    if not (oi.do_by[0] > now if small else oi.start[0] > now) or (
             not include_waitlist and oi.seats[0] <= 0):
         return SuitedResidents([], skipped)
-    small = bool(oi.small[0])
-    # candidates: within the largest radius of each class, or anyone happy to help from home
-    if oi.remote[0]:
+    # 1. candidates: free at that time of week (timed), or near enough / happy at home (small acts)
+    if not small:
+        ptr, free = ri.free_at()
+        n_slots = WEEK // ri.SLOT
+        parts = []
+        for z, name in enumerate(ri.tz_names):
+            slot = z * n_slots + int(oi.projection(name).lo[0]) // ri.SLOT
+            parts.append(free[ptr[slot]:ptr[slot + 1]])
+        cand = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    elif remote:
         cand = _remote_ok(ri)
     else:
         parts = []
@@ -105,57 +138,59 @@ def residents_for_occurrence(
             if idx:
                 parts.append(members[np.array(idx, dtype=np.int64)])
         cand = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    # 2. place (cheap first cut; the exact check to the metre is in evaluate_pairs)
+    if remote:
+        cand = cand[ri.remote_ok[cand]]
+    elif not small:
+        d = ri.xyz[cand] - oi.xyz[0]
+        cand = cand[np.einsum("ij,ij->i", d, d) <= ri.chord2[cand]]
     if cand.size == 0:
         return SuitedResidents([], skipped)
-    cand = np.sort(cand)
-    # time: the resident's clock decides (one projection per timezone among candidates)
+    # 3. the resident's clock (one projection per timezone among the candidates)
     tz_of = ri.tz[cand]
-    zones = np.unique(tz_of)
-    lo = np.zeros(cand.size, dtype=np.int64)
-    hi = np.zeros(cand.size, dtype=np.int64)
-    week = np.zeros(cand.size, dtype=np.int64)
-    weekday = np.zeros(cand.size, dtype=np.int64)
-    minute = np.zeros(cand.size, dtype=np.int64)
-    last_day = np.zeros(cand.size, dtype=np.int64)
-    today = np.zeros(cand.size, dtype=np.int64)
-    for z in zones.tolist():
+    n_tz = len(ri.tz_names)
+    lo, hi, week, weekday, minute, last_day, today = (np.zeros(n_tz, dtype=np.int64)
+                                                      for _ in range(7))
+    for z in np.unique(tz_of).tolist():
         name = ri.tz_names[z]
         proj = oi.projection(name)
-        at = tz_of == z
-        day, now_week = zone_day(name, now)
-        lo[at], hi[at] = proj.lo[0], proj.hi_rel[0]
-        week[at] = now_week if small else proj.week_day[0]
-        weekday[at], minute[at], last_day[at], today[at] = (
-            proj.weekday[0], proj.minute[0], proj.last_day[0], day)
+        today[z], now_week = zone_day(name, now)
+        lo[z], hi[z] = proj.lo[0], proj.hi_rel[0]
+        week[z] = now_week if small else proj.week_day[0]
+        weekday[z], minute[z], last_day[z] = proj.weekday[0], proj.minute[0], proj.last_day[0]
     st = ri.stretches
     if small:
         fits = oi.effort_s[0] <= st.longest[cand]
         margin = np.full(cand.size, UNBOUNDED, dtype=np.int64)
     else:
         keys = _stretch_keys(ri)
-        i = np.searchsorted(keys, (cand << _STRETCH_SHIFT) + lo, side="right") - 1
+        c_lo, c_hi = lo[tz_of], hi[tz_of]
+        i = np.searchsorted(keys, (cand << _STRETCH_SHIFT) + c_lo, side="right") - 1
         j = np.maximum(i, 0)
-        fits = (i >= 0) & (st.t_res[j] == cand) & (lo <= st.t_hi[j]) & (hi <= st.t_B[j]) \
-            if keys.size else np.zeros(cand.size, dtype=bool)
-        margin = np.minimum(lo - st.t_A[j], st.t_B[j] - hi) if keys.size else lo
+        fits = (i >= 0) & (st.t_res[j] == cand) & (c_lo <= st.t_hi[j]) & (c_hi <= st.t_B[j])
+        margin = np.minimum(c_lo - st.t_A[j], st.t_B[j] - c_hi)
     f = np.flatnonzero(fits)
-    cand = cand[f]
+    cand, margin, tz_of = cand[f], margin[f], tz_of[f]
+    # 4. everything else, and the score: the same code as the full rematch
     run = Run(ri, oi, now, include_waitlist)
     sl = ResidentSlice(run, cand)
-    look = _OneLook(ri, occurrence, cand, week[f])
+    look = _OneLook(ri, occurrence, cand, week[tz_of])
     lr = np.arange(cand.size, dtype=np.int64)
     zero = np.zeros(cand.size, dtype=np.int64)
-    p = evaluate_pairs(run, sl, look, lr, zero, margin[f], zero)
-    keep = np.flatnonzero(p.score >= min_score)
+    p = evaluate_pairs(run, sl, look, lr, zero, margin, zero)
+    keep = p.score >= min_score
+    if cutoffs is not None:
+        keep &= p.score >= np.asarray(cutoffs, dtype=np.float64)[cand[p.lr]]
+    keep = np.flatnonzero(keep)
     order = keep[np.lexsort((ri.rank[cand[p.lr[keep]]], -p.score[keep]))]
     if limit is not None:
         order = order[:max(0, limit)]
     p = p.take(order)
-    cols = {"r": cand[p.lr], "o": p.o, "dist_m": p.dist_m, "code": p.code}
-    for name, values in (("weekday", weekday), ("minute", minute), ("last_day", last_day),
-                         ("today", today)):
-        cols[name] = values[f][p.lr]
+    z = tz_of[p.lr]
+    cols = {"r": cand[p.lr], "o": p.o, "dist_m": p.dist_m, "code": p.code, "weekday": weekday[z],
+            "minute": minute[z], "last_day": last_day[z], "today": today[z]}
     reasons = explain(run, cols)
-    out = [ResidentMatch(ri.ids[r], s, w, why) for r, s, w, why in zip(
-        cols["r"].tolist(), p.score.tolist(), run.waitlist[p.o].tolist(), reasons)]
+    out = list(map(tuple.__new__, repeat(ResidentMatch), zip(
+        map(ri.ids.__getitem__, cols["r"].tolist()), p.score.tolist(),
+        run.waitlist[p.o].tolist(), reasons)))
     return SuitedResidents(out, skipped)

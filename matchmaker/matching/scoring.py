@@ -7,7 +7,7 @@ the two to each other against a slow reference.
 
 Every component is in [0, 1]; the score is their weighted sum (weights add up
 to 1), halved for a full occurrence offered as "join the waitlist", and
-rounded to 2**-40 so that equal means equal everywhere:
+rounded to 2**-30 (about 1e-9) so that equal means equal everywhere:
 
 =============  ======  =====================================================
 component      weight  what it rewards
@@ -53,10 +53,10 @@ WEIGHTS: dict[str, float] = {
     "urgency": 0.10,
 }
 WAITLIST_FACTOR = 0.5
-#: Scores are rounded to multiples of 2**-40 (about 1e-12): a tie is then a real
+#: Scores are rounded to multiples of 2**-30 (about 1e-9): a tie is then a real
 #: tie on every platform (broken by occurrence id), and the engine can sort
-#: scores as integers.
-SCORE_GRID = float(1 << 40)
+#: scores, resident and occurrence id as one 64-bit integer.
+SCORE_GRID = float(1 << 30)
 REMOTE_DISTANCE = 0.75
 NO_SKILLS_ASKED = 0.5
 COMFORT_SECONDS = 3600.0
@@ -124,7 +124,8 @@ def score_components(
         distance = REMOTE_DISTANCE
     else:
         distance = float(np.power(0.5, distance_km / max(1.0, radius_km / 3.0)))
-    comfort = 1.0 if margin_seconds is None else min(margin_seconds, COMFORT_SECONDS) / COMFORT_SECONDS
+    comfort = 1.0 if margin_seconds is None \
+        else min(margin_seconds, COMFORT_SECONDS) / COMFORT_SECONDS
     fmt = float(FORMAT_FIT[pref_code(preference), occ_format_code(occ_format)])
     familiar = min(1.0, 0.5 * group_returned + 0.3 * org_returned + 0.2 * people)
     if first_timer:
