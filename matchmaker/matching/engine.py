@@ -44,8 +44,8 @@ import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from itertools import repeat
 from datetime import datetime
+from itertools import repeat
 from typing import Hashable, Iterable
 
 import numpy as np
@@ -55,8 +55,8 @@ from scipy.spatial import cKDTree
 from matchmaker.matching import geometry as geo
 from matchmaker.matching.explain import (
     UNDERFILLED_SHARE, UNDERFILLED_SOON, cause_reason, distance_reason, first_timer_reason,
-    format_reason,
-    group_reason, people_reason, places_reason, skill_reason, small_act_reason, time_reason,
+    format_reason, group_reason, people_reason, places_reason, skill_reason, small_act_reason,
+    time_reason,
 )
 from matchmaker.matching.index import OccurrenceIndex, ResidentIndex, expand_ranges, popcount
 from matchmaker.matching.localtime import (

@@ -17,8 +17,8 @@ the answer to the residents whose recommendations the occurrence changes.
 from __future__ import annotations
 
 from collections import Counter
-from itertools import repeat
 from datetime import datetime
+from itertools import repeat
 from typing import Iterable
 
 import numpy as np

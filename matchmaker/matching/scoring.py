@@ -1,7 +1,7 @@
 """The soft score: how well an allowed occurrence suits a resident, from 0 to 1.
 
 The scalar ``score_components`` + ``total`` below are the definition; the
-engine (``engine._score`` and ``engine.Run``) computes exactly the same
+engine (``engine._finish`` and ``engine.Run``) computes exactly the same
 formulas on numpy arrays, in the same order of operations, and the tests hold
 the two to each other against a slow reference.
 
