@@ -86,3 +86,11 @@ class ChangePasswordForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state."""
+
+
+def require_button_press() -> None:
+    """400 unless a state-changing POST carries a valid CSRF token (buttons with no fields)."""
+    from flask import abort
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)

@@ -10,24 +10,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from matchmaker.auth.forms import EmptyForm
+from matchmaker.auth.forms import EmptyForm, require_button_press
 from matchmaker.db import db
 from matchmaker.groups import services
 from matchmaker.groups.forms import GroupForm
 from matchmaker.models import Group, Organization
 from matchmaker.orgs import services as org_services
+from matchmaker.orgs.access import org_or_404
 from matchmaker.rosters.services import when_label
 
 bp = Blueprint("groups", __name__)
 
 _PREFIX = "/organizations/<slug>/groups"
-
-
-def _org_or_404(slug: str) -> Organization:
-    org = org_services.get_by_slug(db.session, slug)
-    if org is None:
-        abort(404)
-    return org
 
 
 def _is_organizer(org: Organization) -> bool:
@@ -46,12 +40,6 @@ def _group_or_404(org: Organization, group_slug: str) -> Group:
     return group
 
 
-def _button_pressed() -> None:
-    """400 unless the POST carries a valid CSRF token."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-
-
 @bp.app_context_processor
 def _group_helpers():
     """``groups_of(org)`` for the organization's public page (active groups only)."""
@@ -62,7 +50,7 @@ def _group_helpers():
 
 @bp.get(f"{_PREFIX}/")
 def index(slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     organizer = _is_organizer(org)
     groups = services.groups_of(db.session, org, include_archived=organizer)
     return render_template("groups/index.html", org=org, groups=groups, is_organizer=organizer)
@@ -70,7 +58,7 @@ def index(slug: str):
 
 @bp.get(f"{_PREFIX}/<group_slug>")
 def show(slug: str, group_slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     group = _group_or_404(org, group_slug)
     organizer = _is_organizer(org)
     member = services.membership(db.session, group, current_user)
@@ -94,9 +82,9 @@ def show(slug: str, group_slug: str):
 @bp.post(f"{_PREFIX}/<group_slug>/join")
 @login_required
 def join(slug: str, group_slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     group = _group_or_404(org, group_slug)
-    _button_pressed()
+    require_button_press()
     try:
         joined = services.join(db.session, group, current_user._get_current_object())
     except services.GroupError as exc:
@@ -111,9 +99,9 @@ def join(slug: str, group_slug: str):
 @bp.post(f"{_PREFIX}/<group_slug>/leave")
 @login_required
 def leave(slug: str, group_slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     group = _group_or_404(org, group_slug)
-    _button_pressed()
+    require_button_press()
     left = services.leave(db.session, group, current_user._get_current_object())
     db.session.commit()
     flash(f"You have left {group.name}. Places you signed up for stay booked."
@@ -145,7 +133,7 @@ def _save(org: Organization, group: Group | None):
 @bp.route(f"{_PREFIX}/new", methods=["GET", "POST"])
 @login_required
 def create(slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     _organizer_or_403(org)
     return _save(org, None)
 
@@ -153,7 +141,7 @@ def create(slug: str):
 @bp.route(f"{_PREFIX}/<group_slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str, group_slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     _organizer_or_403(org)
     return _save(org, _group_or_404(org, group_slug))
 
@@ -161,10 +149,10 @@ def edit(slug: str, group_slug: str):
 @bp.post(f"{_PREFIX}/<group_slug>/archive")
 @login_required
 def archive(slug: str, group_slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     _organizer_or_403(org)
     group = _group_or_404(org, group_slug)
-    _button_pressed()
+    require_button_press()
     services.archive_group(db.session, group)
     db.session.commit()
     flash(f"{group.name} is archived: it no longer shows on {org.name}'s page and takes no "
@@ -175,10 +163,10 @@ def archive(slug: str, group_slug: str):
 @bp.post(f"{_PREFIX}/<group_slug>/restore")
 @login_required
 def restore(slug: str, group_slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     _organizer_or_403(org)
     group = _group_or_404(org, group_slug)
-    _button_pressed()
+    require_button_press()
     services.restore_group(db.session, group)
     db.session.commit()
     flash(f"{group.name} is active again.", "success")

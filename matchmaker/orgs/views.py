@@ -11,11 +11,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from matchmaker.auth.forms import EmptyForm
+from matchmaker.auth.forms import EmptyForm, require_button_press
 from matchmaker.db import db
 from matchmaker.models import Invitation, Membership, Organization
 from matchmaker.orgs import services
 from matchmaker.orgs.forms import InviteForm, OrganizationForm
+from matchmaker.orgs.access import membership_or_403, org_or_404
 from matchmaker.security import limiter
 from matchmaker.tasks import enqueue_after_commit
 
@@ -26,22 +27,6 @@ PER_PAGE = 20
 
 def _send_invitation(invitation_id: int) -> None:
     enqueue_after_commit("workers.jobs.send_invitation_email", invitation_id)
-
-
-def _org_or_404(slug: str) -> Organization:
-    org = services.get_by_slug(db.session, slug)
-    if org is None:
-        abort(404)
-    return org
-
-
-def _membership_or_403(org: Organization) -> Membership:
-    """The current user's membership; 403 for anyone who does not help run ``org``."""
-    membership = services.membership_of(db.session, org, current_user)
-    if membership is None:
-        abort(403, "Only the people who run this organization can change it. If you help "
-                   "run it, ask one of its organizers to invite you.")
-    return membership
 
 
 def _page_number() -> int:
@@ -60,7 +45,7 @@ def index():
 
 @bp.get("/<slug>")
 def show(slug: str):
-    org = _org_or_404(slug)
+    org = org_or_404(slug)
     membership = services.membership_of(db.session, org, current_user)
     return render_template(
         "orgs/show.html", org=org, membership=membership,
@@ -108,8 +93,8 @@ def create():
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str):
-    org = _org_or_404(slug)
-    _membership_or_403(org)
+    org = org_or_404(slug)
+    membership_or_403(org)
     form = OrganizationForm(obj=org)
     if form.validate_on_submit():
         try:
@@ -140,16 +125,16 @@ def _render_team(org: Organization, membership: Membership, invite_form: InviteF
 @bp.get("/<slug>/team")
 @login_required
 def team(slug: str):
-    org = _org_or_404(slug)
-    return _render_team(org, _membership_or_403(org), InviteForm())
+    org = org_or_404(slug)
+    return _render_team(org, membership_or_403(org), InviteForm())
 
 
 @bp.post("/<slug>/team/invite")
 @login_required
 @limiter.limit("30 per hour")
 def invite(slug: str):
-    org = _org_or_404(slug)
-    membership = _membership_or_403(org)
+    org = org_or_404(slug)
+    membership = membership_or_403(org)
     form = InviteForm()
     if form.validate_on_submit():
         try:
@@ -167,12 +152,6 @@ def invite(slug: str):
     return _render_team(org, membership, form, 400)
 
 
-def _button_pressed() -> None:
-    """400 unless the POST carries a valid CSRF token (state-changing buttons)."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-
-
 def _invitation_of(org: Organization, invitation_id: int) -> Invitation:
     inv = db.session.get(Invitation, invitation_id)
     if inv is None or inv.organization_id != org.id:
@@ -183,9 +162,9 @@ def _invitation_of(org: Organization, invitation_id: int) -> Invitation:
 @bp.post("/<slug>/invitations/<int:invitation_id>/revoke")
 @login_required
 def revoke_invitation(slug: str, invitation_id: int):
-    org = _org_or_404(slug)
-    _membership_or_403(org)
-    _button_pressed()
+    org = org_or_404(slug)
+    membership_or_403(org)
+    require_button_press()
     inv = _invitation_of(org, invitation_id)
     try:
         services.revoke_invitation(db.session, org, inv)
@@ -202,9 +181,9 @@ def revoke_invitation(slug: str, invitation_id: int):
 @login_required
 @limiter.limit("30 per hour")
 def resend_invitation(slug: str, invitation_id: int):
-    org = _org_or_404(slug)
-    _membership_or_403(org)
-    _button_pressed()
+    org = org_or_404(slug)
+    membership_or_403(org)
+    require_button_press()
     inv = _invitation_of(org, invitation_id)
     try:
         services.resend_invitation(db.session, org, inv)
@@ -222,9 +201,9 @@ def resend_invitation(slug: str, invitation_id: int):
 @bp.post("/<slug>/members/<int:membership_id>/remove")
 @login_required
 def remove_member(slug: str, membership_id: int):
-    org = _org_or_404(slug)
-    me = _membership_or_403(org)
-    _button_pressed()
+    org = org_or_404(slug)
+    me = membership_or_403(org)
+    require_button_press()
     target = db.session.get(Membership, membership_id)
     if target is None or target.organization_id != org.id:
         abort(404)
@@ -244,9 +223,9 @@ def remove_member(slug: str, membership_id: int):
 @bp.post("/<slug>/leave")
 @login_required
 def leave(slug: str):
-    org = _org_or_404(slug)
-    me = _membership_or_403(org)
-    _button_pressed()
+    org = org_or_404(slug)
+    me = membership_or_403(org)
+    require_button_press()
     try:
         services.leave(db.session, org, me)
     except services.OrgError as exc:

@@ -1,0 +1,28 @@
+"""Who may act on an organization: the lookups every organizer-only view starts with."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+
+from matchmaker.db import db
+from matchmaker.models import Membership, Organization
+from matchmaker.orgs import services
+
+DEFAULT_FORBIDDEN = ("Only the people who run this organization can change it. If you help "
+                     "run it, ask one of its organizers to invite you.")
+
+
+def org_or_404(slug: str) -> Organization:
+    org = services.get_by_slug(db.session, slug)
+    if org is None:
+        abort(404)
+    return org
+
+
+def membership_or_403(org: Organization, message: str = DEFAULT_FORBIDDEN) -> Membership:
+    """The current user's membership; 403 for anyone who does not help run ``org``."""
+    membership = services.membership_of(db.session, org, current_user)
+    if membership is None:
+        abort(403, message)
+    return membership
