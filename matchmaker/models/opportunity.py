@@ -246,6 +246,8 @@ class Signup(Base):
         UniqueConstraint("occurrence_id", "user_id"),
         Index("ix_signups_user_id", "user_id"),
         Index("ix_signups_occurrence_status", "occurrence_id", "status"),
+        CheckConstraint("attendance IS NULL OR attendance IN ('attended', 'no_show')",
+                        name="attendance_values"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,6 +270,13 @@ class Signup(Base):
     promotion_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the "the organizer cancelled this" email went out (opportunities part).
     cancellation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Did they come? None while unmarked, else "attended" or "no_show". Only a
+    #: confirmed sign-up is ever marked; a spot passed on early is never a no-show.
+    attendance: Mapped[str | None] = mapped_column(String(16))
+    attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Who marked it: "organizer" (roster), "checkin" (self check-in code) or
+    #: "resident" (answered "did you go?").
+    attendance_source: Mapped[str] = mapped_column(String(16), default="")
 
     occurrence: Mapped[Occurrence] = relationship(back_populates="signups")
     user: Mapped[User] = relationship()

@@ -1,0 +1,25 @@
+"""weekly digests
+
+Revision ID: 6f5d4a1b3c05
+Revises: 5e4c3f0a2b04
+Create Date: 2026-11-22 09:00:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import matchmaker.db  # noqa: F401
+
+revision: str = '6f5d4a1b3c05'
+down_revision: str | None = '5e4c3f0a2b04'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
