@@ -26,6 +26,10 @@ class Profile(Base):
         CheckConstraint("travel_radius_km >= 0 AND travel_radius_km <= 200", name="radius_range"),
         CheckConstraint("weekly_minutes >= 0 AND weekly_minutes <= 6000", name="budget_range"),
         CheckConstraint("max_commitments_per_week >= 0", name="cap_nonnegative"),
+        CheckConstraint("digest_frequency IN ('weekly', 'fortnightly', 'off')",
+                        name="digest_frequency_values"),
+        CheckConstraint("digest_weekday >= 0 AND digest_weekday <= 6 "
+                        "AND digest_hour >= 0 AND digest_hour <= 23", name="digest_time_range"),
     )
 
     user_id: Mapped[int] = mapped_column(
@@ -46,6 +50,16 @@ class Profile(Base):
     #: one_on_one | small_group | big_group | solo_remote | any
     social_format: Mapped[str] = mapped_column(String(16), default="any")
     is_adult: Mapped[bool] = mapped_column(default=False)
+    # --- what we may email them about (the "Emails" settings page) ---------------
+    #: Opt-in: an email when a new opportunity suits them very well (capped per week).
+    notify_strong_matches: Mapped[bool] = mapped_column(default=False)
+    #: Opt-in: be introduced to a first-timer / a regular going to the same event.
+    buddy_opt_in: Mapped[bool] = mapped_column(default=False)
+    #: weekly | fortnightly | off
+    digest_frequency: Mapped[str] = mapped_column(String(16), default="weekly")
+    #: Local send time of the digest: weekday 0 (Monday) .. 6 (Sunday), hour 0..23.
+    digest_weekday: Mapped[int] = mapped_column(default=6)
+    digest_hour: Mapped[int] = mapped_column(default=17)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="profile")
