@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -19,11 +20,14 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from matchmaker.db import Base, UTCDateTime, utcnow
 
@@ -225,6 +229,12 @@ class Occurrence(Base):
     #: browse show "3 places left" without counting rows per card.
     confirmed_count: Mapped[int] = mapped_column(default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The start's weekday (0 = Monday) and minute after midnight in the
+    #: opportunity's timezone. Derived (see ``_derive_local_start``), stored so the
+    #: browse filters "Saturday" / "mornings" compare integers instead of
+    #: converting every upcoming occurrence to its zone on each page view.
+    local_weekday: Mapped[int] = mapped_column(SmallInteger)
+    local_minute: Mapped[int] = mapped_column(SmallInteger)
 
     opportunity: Mapped[Opportunity] = relationship(back_populates="occurrences")
     signups: Mapped[list[Signup]] = relationship(back_populates="occurrence")
@@ -280,3 +290,38 @@ class Signup(Base):
 
     occurrence: Mapped[Occurrence] = relationship(back_populates="signups")
     user: Mapped[User] = relationship()
+
+
+def local_start(starts_at: datetime, timezone: str) -> tuple[int, int]:
+    """(weekday, minute after midnight) of ``starts_at`` in ``timezone``."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError):  # validated on input; never fail a flush over it
+        zone = ZoneInfo("UTC")
+    local = starts_at.astimezone(zone)
+    return local.weekday(), local.hour * 60 + local.minute
+
+
+@event.listens_for(Session, "before_flush")
+def _derive_local_start(session: Session, _context, _instances) -> None:
+    """Keep ``Occurrence.local_weekday/local_minute`` equal to their source.
+
+    One listener instead of a rule every writer must remember: it covers new
+    occurrences, moved ones, and an opportunity whose timezone changed.
+    """
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Occurrence):
+            state = inspect(obj)
+            if (obj.local_weekday is None or obj.local_minute is None
+                    or state.attrs.starts_at.history.has_changes()):
+                opp = obj.opportunity
+                if opp is None and obj.opportunity_id is not None:
+                    opp = session.get(Opportunity, obj.opportunity_id)
+                if opp is not None and obj.starts_at is not None:
+                    # A new opportunity gets its default zone only at INSERT, after this.
+                    zone = opp.timezone or Opportunity.timezone.default.arg
+                    obj.local_weekday, obj.local_minute = local_start(obj.starts_at, zone)
+        elif (isinstance(obj, Opportunity) and obj in session.dirty
+              and inspect(obj).attrs.timezone.history.has_changes()):
+            for occ in obj.occurrences:
+                occ.local_weekday, occ.local_minute = local_start(occ.starts_at, obj.timezone)

@@ -17,6 +17,7 @@ Chromium is Debian's (/usr/bin/chromium); ``playwright install`` is never used.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -43,6 +44,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+#: A 1x1 transparent PNG: map tiles are answered with it, so maps draw offline.
+BLANK_TILE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
+#: Tile servers (MAP_TILE_URL's default is tile.openstreetmap.org); no machine here
+#: reaches the internet, and a test must not depend on it anyway.
+TILE_REQUEST = re.compile(r"^https?://[^/]*tile[^/]*/")
+
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 #: Set SCREENSHOTS=1 to refresh the README's images in static/screenshots/.
@@ -326,7 +335,8 @@ class Tab:
 def make_tab(browser, live_server) -> Iterator[Callable[..., Tab]]:
     """Factory: make_tab(viewport=PHONE, java_script_enabled=False, name=...) -> Tab.
 
-    Each tab has its own browser context (its own cookies). All are checked for
+    Each tab has its own browser context (its own cookies); map tiles are served
+    locally (``BLANK_TILE``). All are checked for
     console errors and unchecked pages when the test ends.
     """
     contexts, tabs = [], []
@@ -339,6 +349,8 @@ def make_tab(browser, live_server) -> Iterator[Callable[..., Tab]]:
         context = browser.new_context(viewport=viewport, locale="en-US",
                                       timezone_id="America/New_York", **context_options)
         contexts.append(context)
+        context.route(TILE_REQUEST, lambda route: route.fulfill(
+            status=200, body=BLANK_TILE, content_type="image/png"))
         tab = Tab(page=context.new_page(), server=live_server, browser=browser,
                   name=name or ("phone" if viewport == PHONE else "desktop"),
                   scripts=context_options.get("java_script_enabled", True))

@@ -68,6 +68,26 @@ def test_one_card_per_opportunity_with_its_next_occurrence(client, make_opportun
     assert f"{expected_day:%A} {expected_day.day} {expected_day:%B}" in resp.get_data(as_text=True)
 
 
+def test_the_card_shows_the_next_occurrence_that_matches(client, session, make_opportunity):
+    # Soonest-first reads occurrences in start order and keeps each opportunity's
+    # first *matching* one: a cancelled or filtered-out earlier one must not hide it.
+    opp = make_opportunity(title="Weekly crew", starts=[local(2, 9), local(9, 9), local(16, 9)])
+    make_opportunity(title="One-off", starts=local(5, 9))
+    first = min(opp.occurrences, key=lambda o: o.starts_at)
+    first.cancelled_at = utcnow()
+    session.commit()
+    page = client.get("/opportunities").get_data(as_text=True)
+    assert titles(client.get("/opportunities")) == ["One-off", "Weekly crew"]
+    shown = local(9, 9).astimezone(NY)
+    assert f"{shown:%A} {shown.day} {shown:%B}" in page
+    later = (utcnow().astimezone(NY) + timedelta(days=12)).date()
+    page = client.get(f"/opportunities?from={later}").get_data(as_text=True)
+    assert titles(client.get(f"/opportunities?from={later}")) == ["Weekly crew"]
+    shown = local(16, 9).astimezone(NY)
+    assert f"{shown:%A} {shown.day} {shown:%B}" in page
+    assert ">1 result<" in page
+
+
 def test_text_search_title_description_and_org_case_insensitive(client, make_opportunity,
                                                                  make_org):
     org = make_org(name="Brooklyn Cat Rescue")

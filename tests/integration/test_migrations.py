@@ -91,6 +91,41 @@ def test_upgrade_on_empty_sqlite_matches_models(tmp_path):
     check_upgrade_matches_models(f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
 
 
+def test_local_start_of_existing_occurrences_is_backfilled(tmp_path):
+    # Occurrences written before revision 2b1f0c7d9e01 get their local weekday and
+    # minute from their own start and their opportunity's timezone.
+    url = f"sqlite:///{tmp_path / 'backfill.sqlite3'}"
+    command.upgrade(alembic_config(url), "c0f805548990")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            stamp = "'2026-01-01 00:00:00'"
+            conn.execute(text(
+                "INSERT INTO organizations (id, name, name_key, slug, summary, description, "
+                f"website, contact_email, area, created_at, updated_at) VALUES (1, 'O', 'o', "
+                f"'o', '', '', '', '', '', {stamp}, {stamp})"))
+            for opp_id, zone in ((1, "America/New_York"), (2, "Asia/Kolkata")):
+                conn.execute(text(
+                    "INSERT INTO opportunities (id, organization_id, title, description, kind, "
+                    "status, is_remote, place_label, timezone, duration_minutes, capacity, "
+                    "min_age, social_format, first_timer_friendly, what_to_bring, rrule, "
+                    f"created_at, updated_at) VALUES ({opp_id}, 1, 't', '', 'one_off', "
+                    f"'published', 0, '', '{zone}', 60, 5, 0, 'any', 1, '', '', {stamp}, "
+                    f"{stamp})"))
+                conn.execute(text(
+                    "INSERT INTO occurrences (id, opportunity_id, starts_at, ends_at, capacity, "
+                    f"confirmed_count) VALUES ({opp_id}, {opp_id}, '2026-12-05 14:30:00.000000', "
+                    "'2026-12-05 15:30:00.000000', 5, 0)"))
+        command.upgrade(alembic_config(url), "2b1f0c7d9e01")
+        with engine.connect() as conn:
+            got = conn.execute(text("SELECT id, local_weekday, local_minute FROM occurrences "
+                                    "ORDER BY id")).all()
+        # 14:30 UTC: 09:30 Saturday in New York, 20:00 Saturday in Kolkata (+05:30).
+        assert [tuple(r) for r in got] == [(1, 5, 9 * 60 + 30), (2, 5, 20 * 60)]
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def fresh_postgres_url(postgres_url):
     """A brand-new empty PostgreSQL database, dropped afterwards."""

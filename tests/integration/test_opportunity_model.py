@@ -33,3 +33,19 @@ def test_confirmed_count_cannot_exceed_capacity(session, make_opportunity):
     with pytest.raises(IntegrityError):
         session.commit()
     session.rollback()
+
+
+def test_local_start_follows_the_start_and_the_timezone(session, make_opportunity):
+    from datetime import UTC, datetime, timedelta
+
+    # Saturday 5 Dec 2026, 14:30 UTC is 09:30 in New York and 06:30 in Los Angeles.
+    start = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)
+    occ = make_opportunity(starts=start).occurrences[0]
+    assert (occ.local_weekday, occ.local_minute) == (5, 9 * 60 + 30)
+    occ.starts_at = start + timedelta(hours=12)  # 21:30 the same Saturday in New York
+    occ.ends_at = occ.starts_at + timedelta(hours=1)
+    session.commit()
+    assert (occ.local_weekday, occ.local_minute) == (5, 21 * 60 + 30)
+    occ.opportunity.timezone = "Asia/Tokyo"  # 11:30 on Sunday in Tokyo
+    session.commit()
+    assert (occ.local_weekday, occ.local_minute) == (6, 11 * 60 + 30)

@@ -19,13 +19,15 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.orm import Session
 
 from matchmaker import vocab
 from matchmaker.browse import query
 from matchmaker.browse.query import BrowseFilters
 from matchmaker.db import Base, make_engine, utcnow
+from matchmaker.models import Occurrence, Opportunity, OpportunityTag, Organization
+from matchmaker.models.opportunity import local_start
 
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CENTRE = (40.70, -73.95)
@@ -33,11 +35,10 @@ CENTRE = (40.70, -73.95)
 
 def _fill(session: Session, n: int, rng: random.Random) -> None:
     now = utcnow().replace(microsecond=0)
-    conn = session.connection()
-    conn.execute(text("INSERT INTO organizations (name, name_key, slug, summary, description, "
-                      "website, contact_email, area, created_at, updated_at) "
-                      "SELECT 'Org ' || g, 'org ' || g, 'org-' || g, '', '', '', '', 'NYC', "
-                      "now(), now() FROM generate_series(1, 400) g"))
+    # Core inserts of the models (not raw SQL), so columns added later get their defaults.
+    session.execute(insert(Organization), [
+        {"name": f"Org {g}", "name_key": f"org {g}", "slug": f"org-{g}", "area": "NYC"}
+        for g in range(1, 401)])
     causes = list(vocab.CAUSES)
     formats = list(vocab.OPPORTUNITY_FORMATS)
     opp_rows, tag_rows = [], []
@@ -59,15 +60,15 @@ def _fill(session: Session, n: int, rng: random.Random) -> None:
             tag_rows.append({"o": i, "k": "cause", "v": cause})
         if rng.random() < 0.3:
             tag_rows.append({"o": i, "k": "access", "v": rng.choice(["step-free", "seated"])})
-    conn.execute(text(
-        "INSERT INTO opportunities (id, organization_id, title, description, kind, status, "
-        "is_remote, place_label, lat, lon, timezone, duration_minutes, capacity, min_age, "
-        "social_format, first_timer_friendly, what_to_bring, rrule, created_at, updated_at, "
-        "published_at) VALUES (:id, :org, :title, 'A kind thing to do nearby.', :kind, "
-        "'published', :remote, 'New York', :lat, :lon, :tz, :duration, 10, 0, :format, "
-        ":first, '', '', now(), now(), now())"), opp_rows)
-    conn.execute(text("INSERT INTO opportunity_tags (opportunity_id, kind, value) "
-                      "VALUES (:o, :k, :v)"), tag_rows)
+    session.execute(insert(Opportunity), [{
+        "id": r["id"], "organization_id": r["org"], "title": r["title"],
+        "description": "A kind thing to do nearby.", "kind": r["kind"], "status": "published",
+        "is_remote": r["remote"], "place_label": "New York", "lat": r["lat"], "lon": r["lon"],
+        "timezone": r["tz"], "duration_minutes": r["duration"], "capacity": 10, "min_age": 0,
+        "social_format": r["format"], "first_timer_friendly": r["first"], "published_at": now,
+    } for r in opp_rows])
+    session.execute(insert(OpportunityTag), [
+        {"opportunity_id": t["o"], "kind": t["k"], "value": t["v"]} for t in tag_rows])
     occ_rows = []
     for row in opp_rows:
         first = now + timedelta(hours=rng.randint(1, 24 * 60))
@@ -77,10 +78,13 @@ def _fill(session: Session, n: int, rng: random.Random) -> None:
             end = start + timedelta(minutes=row["duration"])
             if row["kind"] == "small_act":
                 start, end = now - timedelta(days=1), now + timedelta(days=rng.randint(1, 30))
+            weekday, minute = local_start(start, row["tz"])
             occ_rows.append({"o": row["id"], "s": start, "e": end,
-                             "c": rng.randint(0, 10)})
-    conn.execute(text("INSERT INTO occurrences (opportunity_id, starts_at, ends_at, capacity, "
-                      "confirmed_count) VALUES (:o, :s, :e, 10, :c)"), occ_rows)
+                             "c": rng.randint(0, 10), "w": weekday, "m": minute})
+    session.execute(insert(Occurrence), [
+        {"opportunity_id": r["o"], "starts_at": r["s"], "ends_at": r["e"], "capacity": 10,
+         "confirmed_count": r["c"], "local_weekday": r["w"], "local_minute": r["m"]}
+        for r in occ_rows])
     session.commit()
     conn = session.connection()
     conn.execute(text("ANALYZE"))
@@ -122,7 +126,7 @@ def _random_filters(rng: random.Random) -> BrowseFilters:
 
 def _explain(session: Session, label: str, filters: BrowseFilters) -> None:
     # The page query; loading the 20 rows it names afterwards is 20 primary-key lookups.
-    stmt = query.search(session, filters, utcnow()).limit(query.PER_PAGE)
+    stmt = query.search(session, filters, utcnow()).keys.limit(query.PER_PAGE)
     compiled = stmt.compile(dialect=session.bind.dialect, compile_kwargs={"literal_binds": True})
     plan = session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars().all()
     print(f"\n--- EXPLAIN ANALYZE: {label} ---")
