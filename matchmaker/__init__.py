@@ -64,17 +64,23 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.api.views import bp as api_bp
     from matchmaker.auth.views import bp as auth_bp
     from matchmaker.browse.views import bp as browse_bp
+    from matchmaker.digests.views import bp as digests_bp
+    from matchmaker.followthrough.views_after import bp as after_bp
+    from matchmaker.followthrough.views_event import bp as event_bp
     from matchmaker.groups.views import bp as groups_bp
     from matchmaker.imports.views import bp as imports_bp
     from matchmaker.main.views import bp as main_bp
+    from matchmaker.metrics.views import bp as metrics_bp
     from matchmaker.opportunities.views import bp as opportunities_bp
     from matchmaker.orgs.views import bp as orgs_bp
     from matchmaker.profile.views import bp as profile_bp
+    from matchmaker.recommendations.views import bp as recommendations_bp
     from matchmaker.rosters.views import bp as rosters_bp
     from matchmaker.signups.views import bp as signups_bp
 
     for bp in (main_bp, auth_bp, profile_bp, orgs_bp, admin_bp, api_bp, browse_bp,
-               opportunities_bp, signups_bp, groups_bp, rosters_bp, imports_bp):
+               opportunities_bp, signups_bp, groups_bp, rosters_bp, imports_bp, metrics_bp,
+               recommendations_bp, after_bp, event_bp, digests_bp):
         app.register_blueprint(bp)
     if app.debug:
         from matchmaker.main.devtools import bp as dev_bp

@@ -84,6 +84,27 @@ class Config:
     EMAIL_TOKEN_HOURS: int = 48
     RESET_TOKEN_MINUTES: int = 60
     RQ_QUEUE: str = "default"
+    #: At most this many "a new opportunity suits you" emails per resident in 7 days.
+    MATCH_EMAILS_PER_WEEK: int = 2
+    #: Overbooking stops (waiting-list moves only fill real places) this close to the start.
+    OVERBOOK_NOTIFY_ONLY_HOURS: int = 24
+    #: Self check-in is open from this long before the start to this long after the end.
+    CHECKIN_OPENS_MINUTES: int = 30
+    CHECKIN_CLOSES_MINUTES: int = 120
+    #: Organizers are asked to mark who came this long after the end; people still
+    #: unmarked are asked "did you go?" this long after that.
+    ATTENDANCE_ASK_AFTER_HOURS: int = 48
+    RESIDENT_ASK_AFTER_HOURS: int = 24
+    #: Weekly digests: people per RQ job, and how long a row may stay unsent
+    #: before the 15-minute sweep hands it to a worker again (crash recovery).
+    DIGEST_BATCH_SIZE: int = 300
+    DIGEST_RETRY_AFTER_SECONDS: int = 600
+    #: Temporary (4xx) SMTP failures are retried this many times, waiting
+    #: MAIL_RETRY_BACKOFF_MS, then twice that, and so on.
+    MAIL_RETRY_ATTEMPTS: int = 3
+    MAIL_RETRY_BACKOFF_MS: int = 1000
+    #: The mailto: in List-Unsubscribe; empty means unsubscribe@<BASE_URL host>.
+    UNSUBSCRIBE_MAILTO: str = ""
     #: Map tiles for the browse map ({z}/{x}/{y}, optional {s}). The page works without them.
     MAP_TILE_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     #: Reverse proxies in front of the app (gunicorn behind nginx: 1). Trusting
@@ -122,6 +143,21 @@ def load_config(**overrides) -> Config:
         SESSION_IDLE_MINUTES=_int("SESSION_IDLE_MINUTES", Config.SESSION_IDLE_MINUTES),
         SESSION_ABSOLUTE_HOURS=_int("SESSION_ABSOLUTE_HOURS", Config.SESSION_ABSOLUTE_HOURS),
         RQ_QUEUE=env.get("RQ_QUEUE", Config.RQ_QUEUE),
+        MATCH_EMAILS_PER_WEEK=_int("MATCH_EMAILS_PER_WEEK", Config.MATCH_EMAILS_PER_WEEK),
+        OVERBOOK_NOTIFY_ONLY_HOURS=_int("OVERBOOK_NOTIFY_ONLY_HOURS",
+                                        Config.OVERBOOK_NOTIFY_ONLY_HOURS),
+        CHECKIN_OPENS_MINUTES=_int("CHECKIN_OPENS_MINUTES", Config.CHECKIN_OPENS_MINUTES),
+        CHECKIN_CLOSES_MINUTES=_int("CHECKIN_CLOSES_MINUTES", Config.CHECKIN_CLOSES_MINUTES),
+        ATTENDANCE_ASK_AFTER_HOURS=_int("ATTENDANCE_ASK_AFTER_HOURS",
+                                        Config.ATTENDANCE_ASK_AFTER_HOURS),
+        RESIDENT_ASK_AFTER_HOURS=_int("RESIDENT_ASK_AFTER_HOURS",
+                                      Config.RESIDENT_ASK_AFTER_HOURS),
+        DIGEST_BATCH_SIZE=_int("DIGEST_BATCH_SIZE", Config.DIGEST_BATCH_SIZE),
+        DIGEST_RETRY_AFTER_SECONDS=_int("DIGEST_RETRY_AFTER_SECONDS",
+                                        Config.DIGEST_RETRY_AFTER_SECONDS),
+        MAIL_RETRY_ATTEMPTS=_int("MAIL_RETRY_ATTEMPTS", Config.MAIL_RETRY_ATTEMPTS),
+        MAIL_RETRY_BACKOFF_MS=_int("MAIL_RETRY_BACKOFF_MS", Config.MAIL_RETRY_BACKOFF_MS),
+        UNSUBSCRIBE_MAILTO=env.get("UNSUBSCRIBE_MAILTO", ""),
         MAP_TILE_URL=env.get("MAP_TILE_URL") or Config.MAP_TILE_URL,
         PROXY_COUNT=_int("PROXY_COUNT", 0),
         # `flask --debug run` / FLASK_DEBUG=1 (make run): known here, before create_app

@@ -13,9 +13,14 @@ import logging
 import re
 import smtplib
 import ssl
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import policy as email_policy
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -26,10 +31,67 @@ log = logging.getLogger(__name__)
 _HEADER_UNSAFE = re.compile(r"[\r\n]")
 #: RFC 5322 field names: printable ASCII except the colon, no spaces.
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")
+#: Headers are folded only where RFC 5322 forces it (998), not at 78: a long URL
+#: in List-Unsubscribe has no space to fold at, and the default policy would turn
+#: it into encoded words that no mail client can follow.
+_POLICY = email_policy.default.clone(max_line_length=998)
 
 
 class MailError(Exception):
     """The message could not be handed to the mail server."""
+
+    #: The SMTP reply code when the server gave one.
+    code: int | None = None
+
+
+class TemporaryMailError(MailError):
+    """A 4xx or a dropped connection: worth trying again later."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PermanentMailError(MailError):
+    """A 5xx about the recipient: the address does not take mail. Do not retry."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def classify_smtp_error(exc: BaseException, host: str = "") -> MailError:
+    """Map smtplib's exceptions onto temporary / permanent / other.
+
+    Only a refusal of the *recipient* (at RCPT or DATA) is permanent for the
+    address; a 5xx about our sender is our configuration problem, not theirs.
+    """
+    where = f"SMTP {host}: " if host else "SMTP: "
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(exc.recipients.values()), (None, b""))
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        cls = PermanentMailError if code and 500 <= code < 600 else TemporaryMailError
+        return cls(f"{where}{code} {text}".strip(), code)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
+            else str(exc.smtp_error)
+        if 400 <= code < 500:
+            return TemporaryMailError(f"{where}{code} {text}", code)
+        if isinstance(exc, smtplib.SMTPDataError) and 500 <= code < 600:
+            return PermanentMailError(f"{where}{code} {text}", code)
+        error = MailError(f"{where}{code} {text}")
+        error.code = code
+        return error
+    if _connection_lost(exc):
+        return TemporaryMailError(f"{where}connection lost: {exc}")
+    return MailError(f"{where}{exc}")
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    # smtplib's own exceptions subclass OSError; only real socket trouble counts here.
+    return isinstance(exc, smtplib.SMTPServerDisconnected) or (
+        isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException))
 
 
 def header_safe(value: str) -> str:
@@ -48,13 +110,15 @@ class Email:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
 
     def to_message(self, sender: str, domain: str) -> EmailMessage:
-        msg = EmailMessage()
+        msg = EmailMessage(policy=_POLICY)
         msg["From"] = header_safe(sender)
         msg["To"] = header_safe(self.to)
         msg["Subject"] = header_safe(self.subject)
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain=domain)
         for name, value in self.headers.items():
+            if name.lower() in {"date", "message-id"}:
+                del msg[name]  # the caller's own (e.g. a pre-recorded Message-ID) wins
             # A bad name cannot be "collapsed" safely: it would end the header block.
             if not _HEADER_NAME.match(name):
                 raise MailError(f"not a valid header name: {name!r}")
@@ -67,6 +131,75 @@ class Email:
             msg.add_attachment(data, maintype=maintype, subtype=subtype,
                                filename=header_safe(filename))
         return msg
+
+    def to_bytes(self, sender: str, domain: str) -> tuple[bytes, str]:
+        """(RFC 5322 bytes with CRLF line ends, Message-ID) without the email package.
+
+        The same message as :meth:`to_message` for text (+ HTML) without
+        attachments, about ten times faster: bulk mail (digests) spends most of
+        its time here otherwise. Every header value goes through
+        :func:`header_safe`, and non-ASCII ones are RFC 2047-encoded.
+        """
+        if self.attachments:
+            raise ValueError("to_bytes is for messages without attachments")
+        message_id = make_msgid(domain=domain)
+        headers = {"From": _address_header(sender), "To": _address_header(self.to),
+                   "Subject": _encoded(header_safe(self.subject)),
+                   "Date": formatdate(localtime=False), "Message-ID": message_id,
+                   "MIME-Version": "1.0"}
+        for name, value in self.headers.items():
+            if not _HEADER_NAME.match(name):
+                raise MailError(f"not a valid header name: {name!r}")
+            canonical = next((k for k in headers if k.lower() == name.lower()), name)
+            headers[canonical] = _encoded(header_safe(value))
+            if canonical == "Message-ID":
+                message_id = headers[canonical]
+        text_part = _text_part("plain", self.text)
+        if self.html:
+            boundary = f"=={uuid.uuid4().hex}=="
+            headers["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+            body = (f"--{boundary}\r\n".encode() + text_part
+                    + f"\r\n--{boundary}\r\n".encode() + _text_part("html", self.html)
+                    + f"\r\n--{boundary}--\r\n".encode())
+        else:
+            head, _, body = text_part.partition(b"\r\n\r\n")
+            for line in head.decode().split("\r\n"):
+                name, _, value = line.partition(": ")
+                headers[name] = value
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode("ascii")
+        return head + b"\r\n" + body, message_id
+
+
+def _encoded(value: str) -> str:
+    if value.isascii():
+        return value
+    from email.header import Header
+
+    return Header(value, "utf-8", maxlinelen=998).encode(linesep="\r\n")
+
+
+def _address_header(value: str) -> str:
+    name, addr = parseaddr(header_safe(value))
+    if not name:
+        return header_safe(addr or value)
+    return formataddr((name, addr), charset="utf-8")
+
+
+def _text_part(subtype: str, text: str) -> bytes:
+    """A text/<subtype> part: 8bit when every line fits, else quoted-printable."""
+    import binascii
+
+    raw = text.replace("\r\n", "\n").replace("\r", "\n")
+    data = raw.encode("utf-8")
+    if max((len(line) for line in data.split(b"\n")), default=0) <= 990:
+        cte, body = ("7bit" if raw.isascii() else "8bit"), data.replace(b"\n", b"\r\n")
+    else:
+        cte = "quoted-printable"
+        body = binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            f"Content-Transfer-Encoding: {cte}\r\n\r\n").encode() + body
 
 
 class Mailer:
@@ -86,6 +219,70 @@ class Mailer:
 
     def deliver(self, message: EmailMessage) -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+    @contextmanager
+    def connection(self, **options) -> Iterator[MailConnection]:
+        """Many messages over one connection (digest batches). Backends that have no
+        connection to keep (the file outbox) just send one by one."""
+        yield MailConnection(self, **options)
+
+
+class MailConnection:
+    """Sends many messages; the SMTP backend keeps one connection open for them.
+
+    A temporary failure (4xx, dropped connection) is retried ``attempts`` times
+    with exponential backoff (``backoff``, 2x, 4x seconds), reconnecting when the
+    connection is gone; then :class:`TemporaryMailError` is raised for the caller
+    to try again later. A permanent refusal of the recipient raises
+    :class:`PermanentMailError` at once. The connection stays usable after both.
+    """
+
+    def __init__(self, mailer: Mailer, *, attempts: int = 3, backoff: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.mailer = mailer
+        self.attempts = max(int(attempts), 1)
+        self.backoff = backoff
+        self.sleep = sleep
+        self.sent = 0
+
+    def send(self, email: Email) -> str:
+        """Send one email; returns its Message-ID."""
+        _, addr = parseaddr(email.to)
+        if "@" not in addr:
+            raise MailError(f"not an email address: {email.to!r}")
+        message, message_id = self._prepare(email, addr)
+        self.send_message(message)
+        return message_id
+
+    def _prepare(self, email: Email, addr: str):
+        message = email.to_message(self.mailer.sender, self.mailer.domain)
+        return message, str(message["Message-ID"])
+
+    def send_message(self, message) -> None:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                self._deliver(message)
+                self.sent += 1
+                return
+            except TemporaryMailError as exc:
+                if attempt == self.attempts:
+                    raise
+                delay = self.backoff * 2 ** (attempt - 1)
+                log.warning("temporary mail failure (%s); try %d of %d in %.1fs",
+                            exc, attempt + 1, self.attempts, delay)
+                self.sleep(delay)
+
+    def _deliver(self, message: EmailMessage) -> None:
+        try:
+            self.mailer.deliver(message)
+        except MailError as exc:
+            cause = exc.__cause__
+            if cause is not None and not isinstance(exc, TemporaryMailError | PermanentMailError):
+                raise classify_smtp_error(cause) from cause
+            raise
+
+    def close(self) -> None:
+        pass
 
 
 class SMTPMailer(Mailer):
@@ -122,6 +319,63 @@ class SMTPMailer(Mailer):
                 conn.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"SMTP {self.host}:{self.port} refused the message: {exc}") from exc
+
+    @contextmanager
+    def connection(self, **options) -> Iterator[MailConnection]:
+        conn = SMTPConnection(self, **options)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+class SMTPConnection(MailConnection):
+    """One SMTP session reused for every message; reopened if the server drops it."""
+
+    mailer: SMTPMailer
+
+    def __init__(self, mailer: SMTPMailer, **options) -> None:
+        super().__init__(mailer, **options)
+        self._smtp: smtplib.SMTP | None = None
+        self._from = parseaddr(mailer.sender)[1]
+
+    def _prepare(self, email: Email, addr: str):
+        if email.attachments:
+            return super()._prepare(email, addr)
+        data, message_id = email.to_bytes(self.mailer.sender, self.mailer.domain)
+        return (addr, data), message_id
+
+    def _deliver(self, message) -> None:
+        host = f"{self.mailer.host}:{self.mailer.port}"
+        try:
+            if self._smtp is None:
+                self._smtp = self.mailer._connect()
+            if isinstance(message, tuple):
+                addr, data = message
+                self._smtp.sendmail(self._from, [addr], data)
+            else:
+                self._smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            error = classify_smtp_error(exc, host)
+            if _connection_lost(exc):
+                self._drop()
+            raise error from exc
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._drop()
 
 
 class FileOutboxMailer(Mailer):
@@ -160,16 +414,28 @@ class FileOutboxMailer(Mailer):
         return path.read_bytes() if path.exists() else None
 
 
+_INLINER = None
+
+
+def _inliner():
+    """One inliner for every email. ``keep_at_rules`` keeps the dark-mode
+    ``@media (prefers-color-scheme: dark)`` block, which cannot be inlined."""
+    global _INLINER
+    if _INLINER is None:
+        import css_inline
+
+        _INLINER = css_inline.CSSInliner(keep_at_rules=True)
+    return _INLINER
+
+
 def render_email(name: str, to: str, **context) -> Email:
     """Render ``email/<name>.txt`` and ``.html`` into an :class:`Email`."""
-    import css_inline
-
     env = current_app.jinja_env
     text_template = env.get_template(f"email/{name}.txt")
     ctx = {"base_url": current_app.config["BASE_URL"], **context}
     subject = "".join(text_template.blocks["subject"](text_template.new_context(ctx))).strip()
     text = render_template(f"email/{name}.txt", **ctx)
-    html = css_inline.inline(render_template(f"email/{name}.html", **ctx))
+    html = _inliner().inline(render_template(f"email/{name}.html", **ctx))
     return Email(to=to, subject=subject, text=text, html=html)
 
 

@@ -104,6 +104,15 @@ SCHEMAS = {
         "opportunity": _obj({"id": INT, "title": STRING}),
     }),
     "SignupList": _obj({"items": {"type": "array", "items": _ref("Signup")}}),
+    "Recommendation": _obj({
+        "rank": {"type": "integer", "minimum": 1},
+        "score": {**NUMBER, "description": "0 to 1; higher fits better."},
+        "reasons": {"type": "array", "items": STRING,
+                    "description": "Short plain words: why it was suggested."},
+        "waitlist": {**BOOL, "description": "Full: offered as 'join the waitlist'."},
+        "occurrence": _ref("Occurrence"), "opportunity": _ref("Opportunity"),
+    }),
+    "RecommendationList": _obj({"items": {"type": "array", "items": _ref("Recommendation")}}),
 }
 SCHEMAS["OpportunityDetail"] = {
     **SCHEMAS["Opportunity"],
@@ -207,6 +216,16 @@ def _paths() -> dict:
         "/me/signups": {"get": {"summary": "My upcoming sign-ups",
                                 "responses": {"200": _json("SignupList", "Sign-ups"),
                                               **_errors(401)}}},
+        "/me/recommendations": {"get": {
+            "summary": "Suggestions for me, best first, with the reasons",
+            "parameters": [
+                _param("limit", {"type": "integer", "minimum": 1, "maximum": 50},
+                       "How many (default 10)."),
+                _param("max_minutes", {"type": "integer", "minimum": 1, "maximum": 1440},
+                       "Only those that take at most this many minutes."),
+            ],
+            "responses": {"200": _json("RecommendationList", "Suggestions (may be empty)"),
+                          **_errors(400, 401)}}},
     }
 
 

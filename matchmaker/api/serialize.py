@@ -76,3 +76,16 @@ def signup_json(signup: Signup, waitlist_position: int | None) -> dict:
         "occurrence": occurrence_json(occ),
         "opportunity": {"id": occ.opportunity.id, "title": occ.opportunity.title},
     }
+
+
+def recommendation_json(view, rank: int) -> dict:
+    """One ``recommendations.queries.RecommendationView``, ``rank`` 1 = best."""
+    occ = view.occurrence
+    return {
+        "rank": rank,
+        "score": round(float(view.score), 4),
+        "reasons": list(view.reasons),
+        "waitlist": bool(view.waitlist),
+        "occurrence": occurrence_json(occ),
+        "opportunity": opportunity_json(occ.opportunity),
+    }

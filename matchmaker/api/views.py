@@ -16,7 +16,13 @@ from matchmaker.api.auth import token_required
 from matchmaker.api.errors import ApiError, error_response
 from matchmaker.api.inputs import json_body, opportunity_input
 from matchmaker.api.openapi import openapi_document
-from matchmaker.api.serialize import card_json, occurrence_json, opportunity_json, signup_json
+from matchmaker.api.serialize import (
+    card_json,
+    occurrence_json,
+    opportunity_json,
+    recommendation_json,
+    signup_json,
+)
 from matchmaker.browse import query
 from matchmaker.browse.params import parse_int
 from matchmaker.browse.services import card, read_request
@@ -255,3 +261,26 @@ def release_signup(signup_id: int):
 def my_signups():
     rows = list(db.session.scalars(signups.commitments(db.session, g.api_user)))
     return {"items": [signup_json(s, signups.waitlist_position(db.session, s)) for s in rows]}
+
+
+#: Most suggestions one request returns (the matcher keeps 10 per resident).
+MAX_RECOMMENDATIONS = 50
+
+
+@bp.get("/me/recommendations")
+@token_required
+def my_recommendations():
+    """The token owner's suggestions, best first, with the reasons (see the "For you" page)."""
+    from matchmaker.recommendations.queries import top_for_user
+
+    limit = parse_int(request.args.get("limit"), 10, 1, MAX_RECOMMENDATIONS)
+    max_minutes = parse_int(request.args.get("max_minutes"), 0, 1, 1440)
+    errors = {}
+    if limit is None:
+        errors["limit"] = f"Give a number from 1 to {MAX_RECOMMENDATIONS}."
+    if max_minutes is None:
+        errors["max_minutes"] = "Give a number of minutes from 1 to 1440."
+    if errors:
+        raise ApiError(400, "Some query parameters could not be used.", errors)
+    views = top_for_user(db.session, g.api_user.id, limit, max_minutes=max_minutes or None)
+    return {"items": [recommendation_json(v, i) for i, v in enumerate(views, start=1)]}

@@ -4,6 +4,8 @@ Importing this package registers every table on ``Base.metadata`` (alembic's
 autogenerate and the tests rely on that).
 """
 
+from matchmaker.models.digest import DigestKind, DigestOutbox, DigestStatus
+from matchmaker.models.followthrough_after import BuddyIntro, MilestoneAward, Reflection
 from matchmaker.models.geocode import GeocodeCacheEntry
 from matchmaker.models.jobs import QueuedJob
 from matchmaker.models.opportunity import (
@@ -20,12 +22,17 @@ from matchmaker.models.opportunity import (
 )
 from matchmaker.models.organization import Invitation, Membership, Organization
 from matchmaker.models.profile import AvailabilityWindow, Profile, ProfileTag
+from matchmaker.models.recommendation import MatchAlert, Recommendation
 from matchmaker.models.roster import RosterMessage, RosterMessageRecipient
 from matchmaker.models.user import ApiToken, LoginSession, Role, User
 
 __all__ = [
     "ApiToken",
     "AvailabilityWindow",
+    "BuddyIntro",
+    "DigestKind",
+    "DigestOutbox",
+    "DigestStatus",
     "GeocodeCacheEntry",
     "Group",
     "GroupMember",
@@ -39,13 +46,17 @@ __all__ = [
     "SignupStatus",
     "Invitation",
     "LoginSession",
+    "MatchAlert",
+    "MilestoneAward",
     "Membership",
     "Organization",
     "Profile",
     "ProfileTag",
     "QueuedJob",
+    "Recommendation",
     "Role",
     "RosterMessage",
     "RosterMessageRecipient",
+    "Reflection",
     "User",
 ]

@@ -134,6 +134,9 @@ class Opportunity(Base):
     social_format: Mapped[str] = mapped_column(String(16), default="small_group")
     first_timer_friendly: Mapped[bool] = mapped_column(default=True)
     what_to_bring: Mapped[str] = mapped_column(String(500), default="")
+    #: The organizer allows a few extra confirmations on occurrences with 10 or
+    #: more places, sized from the confirmed people's show-up record (followthrough).
+    allow_overbooking: Mapped[bool] = mapped_column(default=False)
     #: When the first (or only) slot starts, as wall-clock time in ``timezone``.
     #: Kept local so a weekly 09:00 shift stays 09:00 across daylight-saving changes.
     start_local: Mapped[datetime | None]
@@ -211,8 +214,10 @@ class Occurrence(Base):
     __tablename__ = "occurrences"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-        CheckConstraint("confirmed_count >= 0 AND confirmed_count <= capacity",
+        CheckConstraint("confirmed_count >= 0 "
+                        "AND confirmed_count <= capacity + overbook_allowance",
                         name="seats_within_capacity"),
+        CheckConstraint("overbook_allowance >= 0", name="overbook_allowance_positive"),
         UniqueConstraint("opportunity_id", "starts_at"),
         Index("ix_occurrences_starts_at", "starts_at"),
     )
@@ -228,6 +233,13 @@ class Occurrence(Base):
     #: Kept equal to the number of confirmed sign-ups, under the seat lock; lets
     #: browse show "3 places left" without counting rows per card.
     confirmed_count: Mapped[int] = mapped_column(default=0)
+    #: Confirmations granted beyond ``capacity`` by reliability-aware overbooking
+    #: (the most ever handed out at once; changed only under the seat lock).
+    overbook_allowance: Mapped[int] = mapped_column(default=0)
+    #: Short code people type (or scan as a QR code) to check themselves in.
+    checkin_code: Mapped[str | None] = mapped_column(String(8), unique=True)
+    #: When the organizers were asked to mark who came (sent once).
+    attendance_ask_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The start's weekday (0 = Monday) and minute after midnight in the
     #: opportunity's timezone. Derived (see ``_derive_local_start``), stored so the
@@ -280,6 +292,11 @@ class Signup(Base):
     promotion_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the "the organizer cancelled this" email went out (opportunities part).
     cancellation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Reminders (the day before, a couple of hours before) and the "did you go?"
+    #: ask: each claimed (set) before it is sent, so two sweeps never send twice.
+    reminder_early_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_late_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attendance_ask_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Did they come? None while unmarked, else "attended" or "no_show". Only a
     #: confirmed sign-up is ever marked; a spot passed on early is never a no-show.
     attendance: Mapped[str | None] = mapped_column(String(16))
@@ -287,6 +304,11 @@ class Signup(Base):
     #: Who marked it: "organizer" (roster), "checkin" (self check-in code) or
     #: "resident" (answered "did you go?").
     attendance_source: Mapped[str] = mapped_column(String(16), default="")
+    #: The one email after the event ("thank you" or "we missed you"): claimed
+    #: (set) before sending by followthrough.after, cleared if the send fails.
+    followup_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Which one went: "thank_you" | "missed_you" (empty until sent).
+    followup_kind: Mapped[str] = mapped_column(String(16), default="")
 
     occurrence: Mapped[Occurrence] = relationship(back_populates="signups")
     user: Mapped[User] = relationship()

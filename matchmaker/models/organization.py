@@ -25,6 +25,12 @@ def name_key(name: str) -> str:
 
 class Organization(Base):
     __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("reminder_early_hours >= 0 AND reminder_early_hours <= 168",
+                        name="reminder_early_range"),
+        CheckConstraint("reminder_late_minutes >= 0 AND reminder_late_minutes <= 720",
+                        name="reminder_late_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -48,6 +54,12 @@ class Organization(Base):
     verified_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    #: Reminders before each date: hours before for the first ("tomorrow"),
+    #: minutes before for the second ("in two hours"); 0 switches one off.
+    reminder_early_hours: Mapped[int] = mapped_column(default=24)
+    reminder_late_minutes: Mapped[int] = mapped_column(default=120)
+    #: Introduce first-timers to a regular going to the same date (both must opt in).
+    buddy_enabled: Mapped[bool] = mapped_column(default=True)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organization", cascade="all, delete-orphan"

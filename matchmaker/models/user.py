@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from matchmaker.db import Base, UTCDateTime, utcnow
 
@@ -42,6 +42,11 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     #: Part of the signed private calendar-feed token; bumping it revokes old feed URLs.
     calendar_feed_version: Mapped[int] = mapped_column(default=0)
+    #: Set when the mail server refused this address for good (a 5xx): no more mail
+    #: to it until the person changes the address or clears it on the Emails page.
+    email_bouncing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What the server said, shown to the person so they can fix it.
+    email_bounce_reason: Mapped[str] = mapped_column(String(300), default="")
 
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", uselist=False
@@ -72,6 +77,14 @@ class User(Base):
 
     def get_id(self) -> str | None:
         return self.login_session_token
+
+    @validates("email")
+    def _new_address_is_not_bouncing(self, _key: str, value: str) -> str:
+        # A changed address deserves a fresh try; the bounce was about the old one.
+        if self.email is not None and value != self.email:
+            self.email_bouncing_at = None
+            self.email_bounce_reason = ""
+        return value
 
     @property
     def is_admin(self) -> bool:

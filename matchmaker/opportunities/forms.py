@@ -119,6 +119,12 @@ class OpportunityForm(FlaskForm):
                                default="small_group", validate_choice=False)
     first_timer_friendly = BooleanField("First-timers are welcome (someone will show them "
                                         "what to do)", default=True)
+    allow_overbooking = BooleanField(
+        "Allow a few extra sign-ups when people often don't come",
+        description="Only for dates with 10 or more places. We confirm a few more people than "
+                    "places, using how reliably the people signed up usually come, so that the "
+                    "chance of more people arriving than places stays under 5%. From a day "
+                    "before, nobody more is added.")
     causes = MultiCheckboxField("Causes", choices=_choices(vocab.CAUSES))
     skills = MultiCheckboxField("Skills that help (optional)", choices=_choices(vocab.SKILLS))
     access = MultiCheckboxField("Accessibility", choices=_choices(vocab.ACCESS_TAGS))
@@ -176,6 +182,7 @@ class OpportunityForm(FlaskForm):
             min_age=_int(self.min_age.data, "min_age", errors, default=0),
             social_format=self.social_format.data or "",
             first_timer_friendly=bool(self.first_timer_friendly.data),
+            allow_overbooking=bool(self.allow_overbooking.data),
             what_to_bring=self.what_to_bring.data or "",
             group_id=int(self.group_id.data) if (self.group_id.data or "").isdigit() else None,
             timezone=self.timezone.data or "",
@@ -186,6 +193,7 @@ class OpportunityForm(FlaskForm):
         """Show an existing opportunity in the form (GET of the edit page)."""
         for name in ("title", "description", "kind", "is_remote", "place", "frequency",
                      "social_format", "first_timer_friendly", "what_to_bring", "timezone",
+                     "allow_overbooking",
                      "causes", "skills", "access", "demands"):
             getattr(self, name).data = getattr(data, name)
         for name in ("lat", "lon", "interval", "count", "duration_minutes", "capacity",

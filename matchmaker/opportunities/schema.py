@@ -80,6 +80,8 @@ class OpportunityInput:
     min_age: int = 0
     social_format: str = "small_group"  # vocab.OPPORTUNITY_FORMATS
     first_timer_friendly: bool = True
+    #: A few extra confirmations on dates with 10+ places, from people's show-up record.
+    allow_overbooking: bool = False
     what_to_bring: str = ""
     group_id: int | None = None
     timezone: str = "America/New_York"
@@ -220,6 +222,8 @@ def validate(data: OpportunityInput, *, now: datetime | None = None) -> dict[str
                f"Please give an age from 0 (any age) to {MIN_AGE_MAX}.")
     _check_int(errors, "duration_minutes", data.duration_minutes, 1, DURATION_MAX,
                "Please give how long it takes in minutes, from 1 to 1440 (a whole day).")
+    if not isinstance(data.allow_overbooking, bool):
+        errors["allow_overbooking"] = "Please say whether extra places may be confirmed."
     if not isinstance(data.first_timer_friendly, bool):
         errors["first_timer_friendly"] = "Please say whether first-timers are welcome."
     if data.group_id is not None and not _is_int(data.group_id):

@@ -44,7 +44,8 @@ TAG_KINDS = {"causes": "cause", "skills": "skill", "access": "access", "demands"
 ACTIVE_SIGNUPS = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
 #: Columns copied straight from OpportunityInput onto the row.
 _PLAIN_FIELDS = ("kind", "is_remote", "timezone", "start_local", "do_by", "duration_minutes",
-                 "capacity", "min_age", "social_format", "first_timer_friendly", "group_id")
+                 "capacity", "min_age", "social_format", "first_timer_friendly", "group_id",
+                 "allow_overbooking")
 
 
 class OpportunityError(Exception):
@@ -90,6 +91,7 @@ def to_input(opp: Opportunity) -> OpportunityInput:
         count=parts.count, do_by=opp.do_by, duration_minutes=opp.duration_minutes,
         capacity=opp.capacity, min_age=opp.min_age, social_format=opp.social_format,
         first_timer_friendly=opp.first_timer_friendly, what_to_bring=opp.what_to_bring,
+        allow_overbooking=opp.allow_overbooking,
         group_id=opp.group_id, timezone=opp.timezone,
     )
 
@@ -174,17 +176,29 @@ def update_opportunity(session: Session, opp: Opportunity, data: OpportunityInpu
     _check(session, opp.organization_id, data, now)
     now = now or utcnow()
     crowded = [o for o in upcoming_occurrences(opp, now=now)
-               if o.confirmed_count > data.capacity]
+               if _real_places_taken(o) > data.capacity]
     if crowded:
-        worst = max(crowded, key=lambda o: o.confirmed_count)
+        worst = max(_real_places_taken(o) for o in crowded)
         raise OpportunityError({"capacity": (
-            f"{worst.confirmed_count} people already have a place on one of the dates, "
-            f"so the number of places cannot go below {worst.confirmed_count}.")})
+            f"{worst} people already have a place on one of the dates, "
+            f"so the number of places cannot go below {worst}.")})
     _apply(session, opp, data)
     materialise_occurrences(session, opp, now=now)
     session.flush()
     _fill_new_seats(session, opp, now)
+    if opp.status == OpportunityStatus.PUBLISHED:
+        # Whose suggestions it now enters or leaves (and strong-match emails).
+        enqueue_after_commit("workers.matching_jobs.match_opportunity", opp.id, session=session)
     return opp
+
+
+def _real_places_taken(occ: Occurrence) -> int:
+    """Confirmed people who hold a real place, not one of the overbooked extras.
+
+    Extras granted by reliability-aware overbooking stay extras when the organizer
+    edits the opportunity; otherwise any edit would silently turn them into places.
+    """
+    return (occ.confirmed_count or 0) - (occ.overbook_allowance or 0)
 
 
 def _fill_new_seats(session: Session, opp: Opportunity, now: datetime) -> None:
@@ -217,6 +231,7 @@ def publish(session: Session, opp: Opportunity, *, now: datetime | None = None) 
         raise OpportunityError({"start_local": "All its dates have passed. Please edit the "
                                                "dates before publishing."})
     session.flush()
+    enqueue_after_commit("workers.matching_jobs.match_opportunity", opp.id, session=session)
     return opp
 
 
@@ -330,7 +345,7 @@ def materialise_occurrences(session: Session, opp: Opportunity, *,
             continue
         if start in wanted:
             occurrence.ends_at = _ends(opp, start)
-            occurrence.capacity = max(opp.capacity, occurrence.confirmed_count or 0)
+            occurrence.capacity = max(opp.capacity, _real_places_taken(occurrence))
         elif not _has_signups(occurrence):
             opp.occurrences.remove(occurrence)
     taken = {o.starts_at for o in opp.occurrences}
@@ -357,7 +372,7 @@ def _fit_small_act(opp: Opportunity, wanted: list[datetime], now: datetime) -> N
     elif not _has_signups(keep):
         keep.starts_at = wanted[0]
     keep.ends_at = _ends(opp, keep.starts_at)
-    keep.capacity = max(opp.capacity, keep.confirmed_count or 0)
+    keep.capacity = max(opp.capacity, _real_places_taken(keep))
 
 
 def upcoming_occurrences(opp: Opportunity, *, now: datetime | None = None,

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from matchmaker.orgs.services import looks_like_street_address, normalize_website
 from matchmaker.textfilters import multiline as _newlines
@@ -62,6 +69,29 @@ class OrganizationForm(FlaskForm):
                     Length(max=254, message="That email address is too long."),
                     Email("Please enter an email address like name@example.org.",
                           check_deliverability=False)],
+    )
+    #: Shown on the edit page only; a new organization starts with it on.
+    buddy_enabled = BooleanField(
+        "Introduce first-timers to a regular",
+        default=True,
+        description="A few days before a date, someone coming for the first time is "
+                    "introduced by email to a regular who is also going (first names only, "
+                    "and only when both have said yes to this).",
+    )
+
+    #: Shown on the edit page only: when the two reminders go out before each date.
+    reminder_early_hours = IntegerField(
+        "First reminder: how many hours before the start?",
+        default=24, validators=[NumberRange(0, 168, "Please give a number of hours from 0 to "
+                                                    "168 (a week); 0 sends no first reminder.")],
+        description="24 means the day before. 0 switches this reminder off.",
+    )
+    reminder_late_minutes = IntegerField(
+        "Second reminder: how many minutes before the start?",
+        default=120, validators=[NumberRange(0, 720, "Please give a number of minutes from 0 to "
+                                                     "720 (12 hours); 0 sends no second "
+                                                     "reminder.")],
+        description="120 means about 2 hours before. 0 switches this reminder off.",
     )
 
     def validate_area(self, field):

@@ -19,6 +19,7 @@ from matchmaker.geo.text import normalise_query
 from matchmaker.models import AvailabilityWindow, Profile, ProfileTag
 from matchmaker.profile.availability import Window, WindowError, check_window, merge_windows
 from matchmaker.profile.timezones import is_valid_timezone
+from matchmaker.tasks import enqueue_after_commit
 
 # Limits the form, the service and the database constraints agree on.
 MAX_RADIUS_KM = 200
@@ -152,6 +153,8 @@ def save_profile(session: Session, user_id: int, data: ProfileInput) -> SaveResu
                             for value in getattr(data, name)})
     _replace_windows(profile, windows)
     session.flush()
+    # New choices, new suggestions (after the commit, by id).
+    enqueue_after_commit("workers.matching_jobs.rematch_resident", user_id, session=session)
     return SaveResult(profile, joined_days)
 
 

@@ -76,6 +76,9 @@ class RosterEntry:
     phone: str
     note: str
     signed_up_at: datetime
+    #: For marking who came: the sign-up's id and its attendance (None = unmarked).
+    signup_id: int = 0
+    attendance: str | None = None
 
 
 def roster_entry(signup: Signup, user: User, position: int | None) -> RosterEntry:
@@ -84,6 +87,7 @@ def roster_entry(signup: Signup, user: User, position: int | None) -> RosterEntr
         email=user.email if signup.share_email else "",
         phone=signup.share_phone.strip(),
         note=signup.note, signed_up_at=signup.created_at,
+        signup_id=signup.id, attendance=signup.attendance,
     )
 
 

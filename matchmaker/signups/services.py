@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from matchmaker.db import utcnow
+from matchmaker.followthrough import seating
 from matchmaker.models import (
     Occurrence,
     Opportunity,
@@ -253,7 +254,8 @@ def sign_up(session: Session, occurrence_id: int, user: User, *, share_email: bo
             return _result(session, existing, [], already=True)
     warnings = warnings_for(session, user, occ, now)
     signup = existing or Signup(occurrence_id=occ.id, user_id=user.id, created_at=now)
-    confirmed = occ.confirmed_count < occ.capacity
+    # A real place, or (if the organizer allows it) a safe overbooked one.
+    confirmed = seating.may_confirm(session, occ, user.id, now)
     signup.status = SignupStatus.CONFIRMED if confirmed else SignupStatus.WAITLISTED
     signup.queued_at = now
     signup.confirmed_at = now if confirmed else None
@@ -261,6 +263,8 @@ def sign_up(session: Session, occurrence_id: int, user: User, *, share_email: bo
     signup.share_email = bool(share_email)
     signup.share_phone = (share_phone or "").strip()[:40]
     signup.confirmation_sent_at = signup.waitlist_sent_at = signup.promotion_sent_at = None
+    signup.reminder_early_sent_at = signup.reminder_late_sent_at = None
+    signup.attendance_ask_sent_at = None
     if existing is None:
         try:
             with session.begin_nested():
@@ -270,6 +274,7 @@ def sign_up(session: Session, occurrence_id: int, user: User, *, share_email: bo
             return _result(session, find_signup(session, occ.id, user.id), [], already=True)
     if confirmed:
         occ.confirmed_count = occ.confirmed_count + 1
+        seating.record_confirmation(occ)
     session.flush()
     return _result(session, signup, warnings)
 
@@ -284,17 +289,19 @@ def promote_waiting(session: Session, occ: Occurrence, now: datetime | None = No
     if occ.cancelled_at is not None or now >= closes_at(occ):
         return []
     promoted = []
-    while occ.confirmed_count < occ.capacity:
+    while True:
         nxt = session.scalar(
             select(Signup).where(Signup.occurrence_id == occ.id,
                                  Signup.status == SignupStatus.WAITLISTED)
             .order_by(Signup.queued_at, Signup.id).limit(1)
         )
-        if nxt is None:
+        # Close to the start overbooking stops, so only real places are filled.
+        if nxt is None or not seating.may_confirm(session, occ, nxt.user_id, now):
             break
         nxt.status = SignupStatus.CONFIRMED
         nxt.confirmed_at = now
         occ.confirmed_count = occ.confirmed_count + 1
+        seating.record_confirmation(occ)
         session.flush()
         promoted.append(nxt)
     return promoted

@@ -242,6 +242,23 @@ def test_capacity_cannot_drop_below_people_already_confirmed(session, org, autho
     assert (opp.title, occ.capacity) == ("New title", 5)
 
 
+def test_an_edit_keeps_overbooked_extras_as_extras(session, org, author, make_user):
+    # 10 places, 12 confirmed: 2 of them are reliability-aware overbooking extras.
+    opp = create(session, org, author, good(capacity=10))
+    occ = opp.occurrences[0]
+    for _ in range(12):
+        session.add(Signup(occurrence=occ, user=make_user(), status=SignupStatus.CONFIRMED))
+    occ.confirmed_count, occ.overbook_allowance = 12, 2
+    session.commit()
+    services.update_opportunity(session, opp, good(capacity=10, title="Renamed"), now=NOW)
+    session.commit()
+    assert (occ.capacity, occ.overbook_allowance) == (10, 2)  # not silently 12 places
+    with pytest.raises(OpportunityError) as exc:  # the 10 real places are all taken
+        services.update_opportunity(session, opp, good(capacity=9), now=NOW)
+    assert "cannot go below 10" in exc.value.errors["capacity"]
+    session.rollback()
+
+
 def test_failed_edit_changes_nothing(session, org, author):
     opp = create(session, org, author, good())
     with pytest.raises(OpportunityError):

@@ -1,0 +1,1 @@
+"""Weekly digest emails: what goes in (compose), when (schedule), exactly once (sending)."""
