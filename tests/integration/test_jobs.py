@@ -359,9 +359,18 @@ def test_cron_config_registers_the_periodic_jobs(monkeypatch):
     scheduler = CronScheduler(connection=Redis(host="127.0.0.1", port=_closed_port()))
     scheduler.load_config_from_file("workers/cron_config.py")
     jobs = {job.func_name: job for job in scheduler._cron_jobs}
-    # other features register their own periodic jobs too (tested beside them)
-    assert {"workers.jobs.dispatch_pending_jobs",
-            "workers.jobs.extend_recurring_shifts"} <= set(jobs)
+    # Every periodic job, with its schedule: one that disappears or changes is a failure.
+    schedules = {name: job.cron or job.interval for name, job in jobs.items()}
+    assert schedules == {
+        "workers.jobs.dispatch_pending_jobs": 60,
+        "workers.jobs.extend_recurring_shifts": "0 3 * * *",
+        "workers.matching_jobs.nightly_rematch": "30 2 * * *",
+        "workers.reminder_jobs.send_due_reminders": 300,
+        "workers.reminder_jobs.send_attendance_asks": "17 * * * *",
+        "workers.followup_jobs.send_followups": 900,
+        "workers.followup_jobs.introduce_buddies": 900,
+        "workers.digest_jobs.plan_digests": "*/15 * * * *",
+    }
     sweeper = jobs["workers.jobs.dispatch_pending_jobs"]
     assert sweeper.interval == 60 and sweeper.queue_name == "default"
     assert jobs["workers.jobs.extend_recurring_shifts"].cron == "0 3 * * *"
