@@ -95,7 +95,7 @@ def verify_email(token: str):
     try:
         user = services.confirm_email(db.session, token)
     except services.AuthError as exc:
-        return render_template("auth/message.html", title="Link not valid", message=str(exc)), 400
+        return render_template("message.html", title="Link not valid", message=str(exc)), 400
     db.session.commit()
     flash(f"Thank you — {user.email} is confirmed.", "success")
     if current_user.is_authenticated:
@@ -126,7 +126,7 @@ def forgot_password():
             db.session.commit()
         # The same answer either way, so the form does not reveal who has an account.
         return render_template(
-            "auth/message.html", title="Check your email",
+            "message.html", title="Check your email",
             message=f"If {form.email.data} has an account here, a link to choose a new "
                     "password is on its way. It works once, for one hour.",
         )
@@ -139,7 +139,7 @@ def reset_password(token: str):
     try:
         services.user_for_reset_token(db.session, token)
     except services.AuthError as exc:
-        return render_template("auth/message.html", title="Link not valid", message=str(exc)), 400
+        return render_template("message.html", title="Link not valid", message=str(exc)), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         user = services.reset_password(db.session, token, form.password.data)

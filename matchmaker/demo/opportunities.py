@@ -1,8 +1,8 @@
 """About sixty demo opportunities, as plain data.
 
-There is no opportunities table yet: the feature that adds it will turn these
-definitions into rows (``flask seed-demo`` says so when it runs). Every value
-uses the project's vocabularies, so they can be inserted as they are:
+:mod:`matchmaker.demo.opportunity_rows` turns these definitions into published
+opportunities. Every value uses the project's vocabularies, so they can be
+inserted as they are:
 
 * ``org`` is a slug from :mod:`matchmaker.demo.organizations`;
 * ``cause`` a key of ``vocab.CAUSES``; ``skills`` keys of ``vocab.SKILLS``;

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from matchmaker.demo.opportunities import OPPORTUNITIES, DemoOpportunity
 from matchmaker.demo.organizations import ORGANIZATIONS
 from matchmaker.demo.places import TIMEZONE, zip_centroid
-from matchmaker.models import Organization
+from matchmaker.models import Opportunity, Organization
 from matchmaker.opportunities.schema import OpportunityInput
 from matchmaker.opportunities.services import create_opportunity, publish
 from matchmaker.vocab import ACCESS_TAGS
@@ -61,14 +61,19 @@ def to_input(spec: DemoOpportunity, lat: float, lon: float, today: date) -> Oppo
 
 
 def seed_opportunities(session: Session, orgs: list[Organization], author_ids: dict[str, int],
-                       now: datetime, seed: int) -> int:
-    """Create and publish every demo opportunity. Returns how many were created."""
+                       now: datetime, seed: int) -> dict[str, Opportunity]:
+    """Create and publish every demo opportunity; returns them by demo key.
+
+    Published without the per-opportunity matching job (61 of them, run inline
+    in a local run, took most of the seeding time): the seed computes everyone's
+    suggestions once at the end instead.
+    """
     rng = random.Random(seed)
     by_slug = {org.slug: org for org in orgs}
     zip_of = {spec.slug: spec.zip_code for spec in ORGANIZATIONS}
     owner_of = {spec.slug: spec.owner.email for spec in ORGANIZATIONS}
     today = now.astimezone(ZoneInfo(TIMEZONE)).date()
-    created = 0
+    created: dict[str, Opportunity] = {}
     for spec in OPPORTUNITIES:
         lat, lon = zip_centroid(zip_of[spec.org])
         lat, lon = lat + rng.uniform(-0.004, 0.004), lon + rng.uniform(-0.005, 0.005)
@@ -77,6 +82,6 @@ def seed_opportunities(session: Session, orgs: list[Organization], author_ids: d
             source_key=f"demo:{spec.key}", now=now,
         )
         opp.created_by_id = author_ids.get(owner_of[spec.org])
-        publish(session, opp, now=now)
-        created += 1
+        publish(session, opp, now=now, match=False)
+        created[spec.key] = opp
     return created

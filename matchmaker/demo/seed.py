@@ -48,6 +48,11 @@ class SeedReport:
     admins: int = 0
     #: Published demo opportunities (one-offs, weekly shifts and groups, small acts).
     opportunities: int = 0
+    #: Past dates of recurring opportunities, and the sign-ups on them (see demo.history).
+    past_occurrences: int = 0
+    past_signups: int = 0
+    #: Stored "For you" suggestions, computed once for everyone at the end.
+    recommendations: int = 0
 
 
 @dataclass(frozen=True)
@@ -167,8 +172,11 @@ def seed_demo(session: Session, seed: int = DEFAULT_SEED, residents: int = RESID
     session.flush()
 
     profiles, tags, windows = [], [], []
-    for user_id, r in zip(resident_ids, people, strict=True):
+    for n, (user_id, r) in enumerate(zip(resident_ids, people, strict=True)):
         profiles.append({
+            # Some people opted in to first-timer buddies and strong-match emails
+            # (the demo login among them), so those features have someone to reach.
+            "buddy_opt_in": n % 3 == 0, "notify_strong_matches": n % 5 == 0,
             "user_id": user_id, "timezone": r.timezone, "home_label": r.home_label,
             "home_lat": r.home_lat, "home_lon": r.home_lon,
             "travel_radius_km": r.travel_radius_km, "remote_ok": r.remote_ok,
@@ -187,12 +195,21 @@ def seed_demo(session: Session, seed: int = DEFAULT_SEED, residents: int = RESID
     session.execute(insert(AvailabilityWindow), windows)
     session.flush()
 
+    from matchmaker.demo.history import seed_history
     from matchmaker.demo.opportunity_rows import seed_opportunities
+    from matchmaker.recommendations.services import rematch_users
 
-    opportunity_count = seed_opportunities(session, orgs, organizer_ids, now, seed)
+    opportunities = seed_opportunities(session, orgs, organizer_ids, now, seed)
+    history = seed_history(session, opportunities, people, resident_ids, now, seed)
+    # One pass for everyone, after the history (booked places count against each
+    # person's week). A direct call: it stores suggestions and sends no email.
+    matched = rematch_users(session, resident_ids, now=now)
 
     return SeedReport(
-        opportunities=opportunity_count,
+        opportunities=len(opportunities),
+        past_occurrences=history.occurrences,
+        past_signups=history.signups,
+        recommendations=matched.recommendations,
         created=True,
         organizations=len(orgs),
         verified_organizations=sum(1 for o in ORGANIZATIONS if o.verified),

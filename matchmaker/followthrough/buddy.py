@@ -40,6 +40,7 @@ from matchmaker.models import (
 )
 from matchmaker.signups.links import opportunity_link
 from matchmaker.signups.services import format_span
+from matchmaker.urls import external_url
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,8 @@ def send_intro(intro_id: int, now: datetime | None = None) -> int:
             send_email(template, to.email, first=first_name(to), newcomer=first_name(newcomer),
                        regular=first_name(regular), times=intro.regular_times,
                        opportunity=occ.opportunity, occurrence=occ, when=format_span(occ),
-                       link=opportunity_link(occ))
+                       link=opportunity_link(occ),
+                       settings_link=external_url("digests.settings"))
         except MailError:
             log.exception("buddy intro %s: %s not sent; the next sweep retries", intro.id, column)
             session.rollback()

@@ -18,7 +18,7 @@ from matchmaker.db import db, utcnow
 from matchmaker.followthrough import asks, attendance, checkin, passing, seating
 from matchmaker.followthrough.passing import LinkError
 from matchmaker.models import Occurrence, Organization
-from matchmaker.orgs import services as org_services
+from matchmaker.orgs.access import organizer_occurrence
 from matchmaker.rosters import services as roster_services
 from matchmaker.security import limiter
 from matchmaker.signups import services as signup_services
@@ -36,7 +36,7 @@ class CheckinForm(FlaskForm):
 
 
 def _link_problem(exc: LinkError):
-    return render_template("followthrough/event_message.html", title=exc.title,
+    return render_template("message.html", title=exc.title,
                            message=exc.message), exc.status
 
 
@@ -67,7 +67,7 @@ def pass_spot(token: str):
         enqueue_after_commit("workers.jobs.send_signup_email", promoted.id, "promoted")
     db.session.commit()
     return render_template(
-        "followthrough/event_message.html", title="Thank you for letting us know",
+        "message.html", title="Thank you for letting us know",
         message=f"Your place for “{occ.opportunity.title}” is free for someone else now. "
                 "There is no penalty for passing a spot on — we hope to see you another time.")
 
@@ -98,7 +98,7 @@ def answer(token: str):
     else:
         message = ("Thank you for telling us. Things come up — you are welcome back "
                    "whenever it suits you.")
-    return render_template("followthrough/event_message.html", title="Thank you", message=message)
+    return render_template("message.html", title="Thank you", message=message)
 
 
 # --- self check-in ----------------------------------------------------------------------------
@@ -139,15 +139,8 @@ def checkin_submit():
 # --- organizer: the sign with the code, and marking who came ---------------------------------
 
 def _org_and_occurrence(slug: str, occurrence_id: int) -> tuple[Organization, Occurrence]:
-    org = org_services.get_by_slug(db.session, slug)
-    if org is None:
-        abort(404)
-    if org_services.membership_of(db.session, org, current_user) is None:
-        abort(403, "Only the people who run this organization can do this.")
-    occ = roster_services.occurrence_of_org(db.session, org.id, occurrence_id)
-    if occ is None:
-        abort(404)
-    return org, occ
+    return organizer_occurrence(
+        slug, occurrence_id, "Only the people who run this organization can do this.")
 
 
 @bp.get(f"{_PREFIX}/checkin")

@@ -215,9 +215,13 @@ def _fill_new_seats(session: Session, opp: Opportunity, now: datetime) -> None:
                                  session=session)
 
 
-def publish(session: Session, opp: Opportunity, *, now: datetime | None = None) -> Opportunity:
+def publish(session: Session, opp: Opportunity, *, now: datetime | None = None,
+            match: bool = True) -> Opportunity:
     """Draft -> published. A small act's window opens now. Raises OpportunityError
-    when there is no date left in the future (the organizer must edit it first)."""
+    when there is no date left in the future (the organizer must edit it first).
+
+    ``match=False`` skips queueing the matching job: for bulk loaders (the demo
+    seed) that publish many at once and then rematch everyone in one pass."""
     if opp.status == OpportunityStatus.CANCELLED:
         raise OpportunityError({"status": "A cancelled opportunity cannot be published again. "
                                           "Make a copy instead."})
@@ -231,7 +235,8 @@ def publish(session: Session, opp: Opportunity, *, now: datetime | None = None) 
         raise OpportunityError({"start_local": "All its dates have passed. Please edit the "
                                                "dates before publishing."})
     session.flush()
-    enqueue_after_commit("workers.matching_jobs.match_opportunity", opp.id, session=session)
+    if match:
+        enqueue_after_commit("workers.matching_jobs.match_opportunity", opp.id, session=session)
     return opp
 
 

@@ -94,7 +94,7 @@ def send_strong_match_alerts(session: Session, strong: dict, *, now: datetime | 
             "strong_match", user.email, user=user, occurrence=occ, opportunity=occ.opportunity,
             when=format_span(occ), reasons=list(reasons), link=opportunity_link(occ),
             for_you_link=external_url("recommendations.for_you"),
-            settings_link=external_url("profile.edit"), cap=cap,
+            settings_link=external_url("digests.settings"), cap=cap,
         )
         alert.sent_at = now
         session.commit()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from matchmaker.db import db
 from matchmaker.models import Occurrence, Organization
-from matchmaker.orgs import services as org_services
+from matchmaker.orgs.access import organizer_occurrence
 from matchmaker.rosters import services
 from matchmaker.rosters.forms import RosterMessageForm
 from matchmaker.security import limiter
@@ -26,15 +26,8 @@ _PREFIX = "/organizations/<slug>/occurrences/<int:occurrence_id>"
 
 
 def _org_and_occurrence(slug: str, occurrence_id: int) -> tuple[Organization, Occurrence]:
-    org = org_services.get_by_slug(db.session, slug)
-    if org is None:
-        abort(404)
-    if org_services.membership_of(db.session, org, current_user) is None:
-        abort(403, "Only the people who run this organization can see who signed up.")
-    occ = services.occurrence_of_org(db.session, org.id, occurrence_id)
-    if occ is None:
-        abort(404)
-    return org, occ
+    return organizer_occurrence(
+        slug, occurrence_id, "Only the people who run this organization can see who signed up.")
 
 
 def _per_user() -> str:

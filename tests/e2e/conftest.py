@@ -27,13 +27,12 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from matchmaker import create_app
 from matchmaker.db import Base, make_engine
 from tests.conftest import TEST_DATABASE_URL, require_service
+from tests.integration.databases import fresh_postgres_database
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -77,26 +76,17 @@ def _fresh_database(tmp_dir: Path) -> Iterator[str]:
     import matchmaker.models  # noqa: F401  (registers every table)
 
     if TEST_DATABASE_URL.startswith("postgresql"):
-        base = make_url(TEST_DATABASE_URL)
-        name = f"matchmaker_e2e_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+        database = fresh_postgres_database(TEST_DATABASE_URL,
+                                           f"matchmaker_e2e_{uuid.uuid4().hex[:10]}")
         try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            url = database.__enter__()
         except Exception as exc:  # noqa: BLE001 - report any failure to connect or create
-            admin.dispose()
             require_service("PostgreSQL", False,
                             f"cannot create a database through TEST_DATABASE_URL: {exc}")
-        url = base.set(database=name).render_as_string(hide_password=False)
         try:
-            schema = make_engine(url)
-            Base.metadata.create_all(schema)
-            schema.dispose()
             yield url
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            database.__exit__(None, None, None)
     else:
         url = f"sqlite:///{tmp_dir / 'e2e.sqlite3'}"
         schema = make_engine(url)

@@ -68,6 +68,8 @@ def test_first_timer_and_regular_are_introduced_once_each(session, smtp_sink, sc
     assert to_maria["Subject"] == "Could you look out for Sam at “Tree planting”?"
     assert "Sam is coming to “Tree planting” for the first time" in body(to_maria)
     assert "Lee" not in body(to_maria) and "sam@example.org" not in body(to_maria)
+    # Both say where to switch introductions off: the Emails settings page.
+    assert "/me/emails" in to_sam and "/me/emails" in body(to_maria)
     [intro] = session.query(BuddyIntro).all()
     assert (intro.newcomer_id, intro.regular_id, intro.regular_times) == (
         scene["sam"].id, scene["maria"].id, 5)

@@ -23,15 +23,15 @@ import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from matchmaker import create_app
 from matchmaker.auth.login import token_hash
-from matchmaker.db import Base, db, make_engine, utcnow
+from matchmaker.db import db, make_engine, utcnow
 from matchmaker.models import (
     LoginSession,
     Membership,
@@ -42,6 +42,7 @@ from matchmaker.models import (
     User,
 )
 from matchmaker.signups import services
+from tests.integration.databases import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
 
@@ -53,21 +54,8 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def race_db_url(postgres_url):
-    name = f"test_signups_race_{secrets.token_hex(4)}"
-    parts = urlsplit(postgres_url)
-    admin = make_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = urlunsplit(parts._replace(path=f"/{name}"))
-    import matchmaker.models  # noqa: F401  (registers every table)
-
-    eng = make_engine(url)
-    Base.metadata.create_all(eng)
-    eng.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database(postgres_url, f"test_signups_race_{secrets.token_hex(4)}") as url:
+        yield url
 
 
 class LiveServer:

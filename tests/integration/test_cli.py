@@ -7,6 +7,7 @@ traceback, and write nothing.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -15,18 +16,23 @@ from sqlalchemy import func, select
 
 from matchmaker.db import utcnow
 from matchmaker.demo.opportunities import OPPORTUNITIES
-from matchmaker.demo.seed import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
+from matchmaker.demo.seed import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, demo_logins
+from matchmaker.followthrough import after, asks, reminders
+from matchmaker.followthrough.impact import impact_for
 from matchmaker.geo import coarsen
 from matchmaker.models import (
     ApiToken,
-    Opportunity,
     AvailabilityWindow,
     Membership,
+    Occurrence,
+    Opportunity,
     Organization,
     Profile,
     ProfileTag,
     QueuedJob,
+    Recommendation,
     Role,
+    Signup,
     User,
 )
 from matchmaker.tasks import enqueue_after_commit
@@ -106,6 +112,60 @@ def test_seed_demo_creates_a_neighbourhood_once(cli, session, counts):
     assert again.exit_code == 0
     assert "demo data already present" in again.output
     assert counts() == first
+
+
+def test_seed_demo_brings_history_and_suggestions_and_sends_nothing(cli, session, outbox):
+    assert cli("seed-demo").exit_code == 0
+    now = utcnow()
+    # Seeding queues no job and writes no email: no per-opportunity matching, no
+    # confirmations for the made-up sign-ups.
+    assert session.scalar(select(func.count()).select_from(QueuedJob)) == 0
+    assert outbox.messages == []
+
+    past = session.scalars(select(Signup).join(Occurrence)
+                           .where(Occurrence.starts_at < now)).all()
+    assert len({s.occurrence.opportunity_id for s in past}) >= 8
+    assert len({s.occurrence_id for s in past}) >= 60
+    marks = Counter(s.attendance for s in past)
+    assert 0.7 < marks["attended"] / len(past) < 0.9
+    assert marks["no_show"] > 0 and marks[None] > 0
+    # Every email guard is set: the cron sweeps never write about these old dates.
+    for s in past:
+        assert s.status == "confirmed" and s.confirmation_sent_at is not None
+        assert s.reminder_early_sent_at and s.reminder_late_sent_at
+        assert s.occurrence.attendance_ask_sent_at is not None
+        if s.attendance is None:
+            assert s.attendance_ask_sent_at is not None
+        else:
+            assert s.followup_sent_at is not None and s.attendance_marked_at is not None
+        assert s.occurrence.confirmed_count <= s.occurrence.capacity
+    assert after.due_signup_ids(session, now) == []
+    assert asks.occurrences_to_ask_organizers(session, now) == []
+    assert asks.signups_to_ask_residents(session, now) == []
+    past_ids = {s.id for s in past}
+    assert not [d for d in reminders.due_reminders(session, now) if d[0] in past_ids]
+
+    # Everyone's suggestions were computed once, at the end.
+    with_suggestions = session.scalar(select(func.count(Recommendation.user_id.distinct())))
+    assert with_suggestions >= 150
+    assert session.scalar(select(func.count()).select_from(Profile)
+                          .where(Profile.buddy_opt_in.is_(True))) > 10
+    assert session.scalar(select(func.count()).select_from(Profile)
+                          .where(Profile.notify_strong_matches.is_(True))) > 10
+
+    # The demo resident has a streak, a place booked, and suggestions.
+    email = next(login.email for login in demo_logins(session) if login.role == "resident")
+    resident = _user(session, email)
+    impact = impact_for(session, resident, now, "America/New_York")
+    assert impact.acts >= 5 and impact.current_streak >= 3 and impact.minutes > 0
+    assert impact.show_up_rate is not None and impact.show_up_rate < 1
+    booked = session.scalars(select(Signup).join(Occurrence).where(
+        Signup.user_id == resident.id, Signup.status == "confirmed",
+        Occurrence.starts_at > now)).all()
+    assert booked and all(s.attendance is None for s in booked)
+    assert resident.profile.buddy_opt_in
+    assert session.scalar(select(func.count()).select_from(Recommendation)
+                          .where(Recommendation.user_id == resident.id)) > 0
 
 
 def test_seeded_profiles_are_complete_and_coarse(cli, session):

@@ -362,7 +362,7 @@ def test_new_opportunity_updates_lists_and_emails_opted_in_strong_matches_once(
     assert msg["To"] == "keen@example.org"
     assert "Pantry sort" in msg["Subject"]
     text = msg.get_body(("plain",)).get_content()
-    assert "Food security" in text and "/for-you" in text and "/profile/" in text
+    assert "Food security" in text and "/for-you" in text and "/me/emails" in text
     assert "utm_" not in text
     html = msg.get_body(("html",)).get_content()
     assert "Pantry sort" in html and "font-size: 18px" in html

@@ -132,3 +132,39 @@ def test_about_sixty_opportunities_ready_for_the_opportunities_feature():
             assert o.in_days and o.in_days > 0 and o.weekday is None, o.key
     assert sum(1 for o in OPPORTUNITIES if o.first_timer_friendly) > len(OPPORTUNITIES) / 2
     assert sum(1 for o in OPPORTUNITIES if o.remote) >= 10
+
+
+def test_history_is_planned_on_recurring_in_person_opportunities():
+    from matchmaker.demo import history
+
+    by_key = {o.key: o for o in OPPORTUNITIES}
+    assert len(history.HISTORY) >= 8
+    assert len({by_key[k].org for k in history.HISTORY}) >= 6
+    # The demo organizer's organization has history for its dashboard.
+    assert any(by_key[k].org == ORGANIZATIONS[0].slug for k in history.HISTORY)
+    for key, weeks in history.HISTORY.items():
+        spec = by_key[key]
+        assert spec.kind in {"shift", "recurring_group"} and not spec.remote, key
+        assert spec.capacity >= 3, key
+        assert 1 <= weeks <= history.WEEKS, key
+    assert history.DEMO_OPPORTUNITY in history.HISTORY
+
+
+def test_the_demo_resident_story_has_a_streak_and_fits_their_week():
+    from matchmaker.demo import history
+
+    attended, missed = set(history.DEMO_ATTENDED_WEEKS), set(history.DEMO_NO_SHOW_WEEKS)
+    assert not attended & missed
+    assert max(attended | missed) <= history.HISTORY[history.DEMO_OPPORTUNITY]
+    # Weeks 1, 2, 3... in a row: a streak of at least three as of last week.
+    run = 0
+    while run + 1 in attended:
+        run += 1
+    assert run >= 3
+    # The demo login is free when the group meets (the opportunity starts in their window).
+    spec = next(o for o in OPPORTUNITIES if o.key == history.DEMO_OPPORTUNITY)
+    hours, minutes = map(int, spec.start.split(":"))
+    start = hours * 60 + minutes
+    demo_login = generate_residents(1)[0]
+    assert any(w.weekday == spec.weekday and w.start_minute <= start < w.end_minute
+               for w in demo_login.availability)
