@@ -117,7 +117,7 @@ class Database:
         return self._state().engine
 
     @property
-    def Session(self) -> sessionmaker[Session]:  # noqa: N802 (a factory, named like one)
+    def Session(self) -> sessionmaker[Session]:
         return self._state().Session
 
     @property

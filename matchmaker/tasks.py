@@ -152,23 +152,21 @@ def _dispatch_row(row_id: int, path: str, args: list, kwargs: dict, run_at: date
 
 
 def _mark_dispatched(app: Flask, row_id: int) -> None:
-    with app.app_context():
-        with db.transaction() as session:
-            row = session.get(QueuedJob, row_id)
-            if row is not None:
-                row.dispatched_at = utcnow()
-                row.attempts += 1
-                row.last_error = ""
+    with app.app_context(), db.transaction() as session:
+        row = session.get(QueuedJob, row_id)
+        if row is not None:
+            row.dispatched_at = utcnow()
+            row.attempts += 1
+            row.last_error = ""
 
 
 def _record_error(app: Flask, row_id: int, exc: BaseException) -> None:
     """Keep the latest failure on the row, for whoever looks at a stuck job."""
     try:
-        with app.app_context():
-            with db.transaction() as session:
-                row = session.get(QueuedJob, row_id)
-                if row is not None:
-                    row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        with app.app_context(), db.transaction() as session:
+            row = session.get(QueuedJob, row_id)
+            if row is not None:
+                row.last_error = f"{type(exc).__name__}: {exc}"[:500]
     except Exception:  # the database may be what failed; the log has the story
         log.exception("could not record the error of queued job %s", row_id)
 

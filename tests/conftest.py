@@ -265,7 +265,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy
 
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))

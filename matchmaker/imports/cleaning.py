@@ -17,6 +17,7 @@ from datetime import date, datetime
 _TAG = re.compile(r"<[^>]{0,500}>")
 _BREAK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li)\b[^>]{0,100}>", re.IGNORECASE)
 from matchmaker.textfilters import CONTROL_CHARS as _CONTROL
+
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 #: Date spellings seen in exports, tried in order. "February 24 2011" is NYC's.

@@ -262,7 +262,7 @@ def run_import(session: Session, run_id: int, *,
                     outcome = importer.import_row(line, raw)
             except RowSkipped as exc:
                 _skip(run, line, exc.reason)
-            except Exception as exc:  # noqa: BLE001 (one bad row must never abort the file)
+            except Exception as exc:
                 log.exception("import %s: line %s could not be saved", run.id, line)
                 _skip(run, line, f"could not be saved ({type(exc).__name__}); "
                                  "the error has been logged")

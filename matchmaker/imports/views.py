@@ -67,9 +67,9 @@ def _too_large(exc):
     if org is None or membership_of(db.session, org, current_user) is None:
         return exc
     form = UploadForm(formdata=None)
-    form.file.errors = [f"This file is too large. The most we can take is "
-                        f"{services.MAX_BYTES // (1024 * 1024)} MB. Please split it into "
-                        "smaller files and import them one by one."]
+    form.file.errors = [(f"This file is too large. The most we can take is "
+                         f"{services.MAX_BYTES // (1024 * 1024)} MB. Please split it into "
+                         "smaller files and import them one by one.")]
     return _render_upload(org, form, 413)
 
 

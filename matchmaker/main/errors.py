@@ -21,8 +21,8 @@ MESSAGES = {
     404: ("We could not find that page", "It may have moved, or the link may be incomplete."),
     405: ("That does not work here", "This page cannot be used that way."),
     413: ("That file is too large", "Please choose a smaller file."),
-    429: ("Slow down a little", "There were too many attempts in a short time. "
-                                 "Please wait a minute and try again."),
+    429: ("Slow down a little", ("There were too many attempts in a short time. "
+                                  "Please wait a minute and try again.")),
     500: ("Something went wrong on our side", "It is not your fault. Please try again in a moment."),
     503: ("We are briefly unavailable", "Please try again in a minute."),
 }

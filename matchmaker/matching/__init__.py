@@ -25,13 +25,31 @@ Entry points::
 from matchmaker.matching.engine import rank, rank_for_resident
 from matchmaker.matching.index import OccurrenceIndex, ResidentIndex
 from matchmaker.matching.model import (
-    Match, Occurrence, RankResult, Resident, ResidentMatch, SuitedResidents, Window,
+    Match,
+    Occurrence,
+    RankResult,
+    Resident,
+    ResidentMatch,
+    SuitedResidents,
+    Window,
 )
 from matchmaker.matching.reverse import kth_scores, residents_for_occurrence
 from matchmaker.matching.scoring import WAITLIST_FACTOR, WEIGHTS
 
 __all__ = [
-    "Match", "Occurrence", "OccurrenceIndex", "RankResult", "Resident", "ResidentIndex",
-    "ResidentMatch", "SuitedResidents", "WAITLIST_FACTOR", "WEIGHTS", "Window", "rank",
-    "kth_scores", "rank_for_resident", "residents_for_occurrence",
+    "WAITLIST_FACTOR",
+    "WEIGHTS",
+    "Match",
+    "Occurrence",
+    "OccurrenceIndex",
+    "RankResult",
+    "Resident",
+    "ResidentIndex",
+    "ResidentMatch",
+    "SuitedResidents",
+    "Window",
+    "kth_scores",
+    "rank",
+    "rank_for_resident",
+    "residents_for_occurrence",
 ]

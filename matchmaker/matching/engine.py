@@ -42,11 +42,11 @@ import gc
 import math
 import os
 from collections import Counter
+from collections.abc import Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import repeat
-from typing import Hashable, Iterable
 
 import numpy as np
 from scipy import sparse
@@ -54,18 +54,41 @@ from scipy.spatial import cKDTree
 
 from matchmaker.matching import geometry as geo
 from matchmaker.matching.explain import (
-    UNDERFILLED_SHARE, UNDERFILLED_SOON, cause_reason, distance_reason, first_timer_reason,
-    format_reason, group_reason, people_reason, places_reason, skill_reason, small_act_reason,
+    UNDERFILLED_SHARE,
+    UNDERFILLED_SOON,
+    cause_reason,
+    distance_reason,
+    first_timer_reason,
+    format_reason,
+    group_reason,
+    people_reason,
+    places_reason,
+    skill_reason,
+    small_act_reason,
     time_reason,
 )
 from matchmaker.matching.index import OccurrenceIndex, ResidentIndex, expand_ranges, popcount
 from matchmaker.matching.localtime import (
-    DAY, UNBOUNDED, WEEK, offset_at, posix_floor, week_start_day, zone,
+    DAY,
+    UNBOUNDED,
+    WEEK,
+    offset_at,
+    posix_floor,
+    week_start_day,
+    zone,
 )
 from matchmaker.matching.model import Match, Occurrence, RankResult, Resident
 from matchmaker.matching.scoring import (
-    COMFORT_SECONDS, FEW_PLACES, FORMAT_FIT, NO_SKILLS_ASKED, PREF_FORMATS, REMOTE_DISTANCE,
-    SCORE_GRID, SOON_SECONDS, WAITLIST_FACTOR, WEIGHTS,
+    COMFORT_SECONDS,
+    FEW_PLACES,
+    FORMAT_FIT,
+    NO_SKILLS_ASKED,
+    PREF_FORMATS,
+    REMOTE_DISTANCE,
+    SCORE_GRID,
+    SOON_SECONDS,
+    WAITLIST_FACTOR,
+    WEIGHTS,
 )
 
 #: Timed pairs generated per chunk before the constraints.
@@ -116,7 +139,7 @@ def no_gc():
 def now_seconds(now) -> int:
     """``now`` as whole POSIX seconds (a naive datetime is read as UTC)."""
     if isinstance(now, (int, float)) and not isinstance(now, bool):
-        return int(math.floor(now))
+        return int(math.floor(now))  # noqa: RUF046 - numpy floats floor to floats
     t = posix_floor(now)
     if t is None:
         raise ValueError("now must be a datetime between 1900 and 2200")
@@ -222,7 +245,7 @@ class ResidentSlice:
         self.sb = ri.skill_bits[rs, 0] if run.swords == 1 else ri.skill_bits[rs]
         self.longest = ri.stretches.longest[rs]
 
-    def take(self, rows: np.ndarray) -> "ResidentSlice":
+    def take(self, rows: np.ndarray) -> ResidentSlice:
         """The same arrays for some of these residents."""
         sub = object.__new__(ResidentSlice)
         for name, value in vars(self).items():
@@ -237,18 +260,18 @@ def _metres(c2):
 class Scored:
     """Allowed pairs with their score and what the words need."""
 
-    __slots__ = ("lr", "o", "score", "dist_m", "code", "q")
+    __slots__ = ("lr", "o", "score", "dist_m", "code", "q")  # noqa: RUF023 - positional order
 
     def __init__(self, lr, o, score, dist_m, code, q):
         self.lr, self.o, self.score, self.dist_m, self.code = lr, o, score, dist_m, code
         self.q = q      # score in units of 2**-30 (scoring.SCORE_GRID), for integer sorting
 
     @staticmethod
-    def concat(parts: list["Scored"]) -> "Scored":
+    def concat(parts: list[Scored]) -> Scored:
         parts = [p for p in parts if p is not None]
         return Scored(*(np.concatenate([getattr(p, f) for p in parts]) for f in Scored.__slots__))
 
-    def take(self, sel) -> "Scored":
+    def take(self, sel) -> Scored:
         return Scored(*(getattr(self, f)[sel] for f in Scored.__slots__))
 
 
@@ -302,13 +325,13 @@ def _finish(run: Run, sl: ResidentSlice, lr, o, of, margin, c2, ok, code,
 class Candidates:
     """Pairs that passed the cheap constraints (place, age, access, budget), not yet scored."""
 
-    __slots__ = ("lr", "o", "of", "margin", "c2", "ok", "code")
+    __slots__ = ("lr", "o", "of", "margin", "c2", "ok", "code")  # noqa: RUF023 - positional order
 
     def __init__(self, lr, o, of, margin, c2, ok, code):
         self.lr, self.o, self.of, self.margin, self.c2, self.ok, self.code = (
             lr, o, of, margin, c2, ok, code)
 
-    def take(self, sel) -> "Candidates":
+    def take(self, sel) -> Candidates:
         return Candidates(*(getattr(self, f)[sel] for f in Candidates.__slots__))
 
     def finish(self, run: Run, sl: ResidentSlice, floor: np.ndarray | None = None) -> Scored:
@@ -406,7 +429,7 @@ def shortlist_floor(p: Scored, n_local: int, m: int) -> np.ndarray:
     floor = np.full(n_local, -np.inf)
     if p is None or p.lr.size == 0:
         return floor
-    down, threshold, reached = _histogram(p.score, p.lr, n_local, m)
+    _down, threshold, reached = _histogram(p.score, p.lr, n_local, m)
     floor[reached] = (BINS - 1 - threshold[reached]) / BINS
     return floor
 

@@ -21,17 +21,25 @@ import gc
 import math
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from itertools import repeat
 from math import isfinite
-from typing import Iterable
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from matchmaker.matching import geometry as geo
 from matchmaker.matching.localtime import (
-    DAY, UNBOUNDED, WEEK, Projection, Stretches, posix_ceil, posix_floor, utc_offsets,
-    window_seconds, zone,
+    DAY,
+    UNBOUNDED,
+    WEEK,
+    Projection,
+    Stretches,
+    posix_ceil,
+    posix_floor,
+    utc_offsets,
+    window_seconds,
+    zone,
 )
 from matchmaker.matching.model import Occurrence, Resident
 from matchmaker.matching.scoring import PREF_FORMATS, occ_format_code
@@ -74,7 +82,7 @@ def popcount(words: np.ndarray) -> np.ndarray:
     if hasattr(np, "bitwise_count"):
         return np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
     as_bytes = words.view(np.uint8).reshape(words.shape[:-1] + (-1,))
-    table = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+    table = np.array([i.bit_count() for i in range(256)], dtype=np.int64)
     return table[as_bytes].sum(axis=-1)
 
 
@@ -269,7 +277,7 @@ class OccurrenceIndex:
         self._lock = threading.Lock()
 
     @classmethod
-    def build(cls, occurrences: Iterable[Occurrence]) -> "OccurrenceIndex":
+    def build(cls, occurrences: Iterable[Occurrence]) -> OccurrenceIndex:
         return cls(occurrences)
 
     def bits(self, vocab: dict[str, int], which: str) -> np.ndarray:
@@ -293,7 +301,7 @@ class OccurrenceIndex:
             self._bits[key] = (vocab, words)
         return words
 
-    def projection(self, tz_name: str) -> "OccurrenceProjection":
+    def projection(self, tz_name: str) -> OccurrenceProjection:
         """This timezone's view of every occurrence's times (cached per zone)."""
         with self._lock:
             hit = self._projections.get(tz_name)
@@ -545,7 +553,7 @@ class ResidentIndex:
         self._lock = threading.Lock()
 
     @classmethod
-    def build(cls, residents: Iterable[Resident]) -> "ResidentIndex":
+    def build(cls, residents: Iterable[Resident]) -> ResidentIndex:
         return cls(residents)
 
     # -- budgets and busy time -----------------------------------------------------
@@ -641,7 +649,7 @@ class ResidentIndex:
     def radius_class(self) -> np.ndarray:
         return np.searchsorted(np.array(self.RADIUS_CLASSES), self.radius, side="left")
 
-    def groups(self) -> "SpatialGroups":
+    def groups(self) -> SpatialGroups:
         with self._lock:
             if self._groups is None:
                 self._groups = SpatialGroups(self)

@@ -28,7 +28,7 @@ Everything is integer seconds, so the window arithmetic is exact.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,8 +41,8 @@ _EPOCH_WEEKDAY = 3
 #: Stand-in bounds for "free all week" (a stretch with no edges).
 UNBOUNDED = 1 << 50
 #: Occurrence times outside these years are treated as bad input.
-_MIN_POSIX = int(datetime(1900, 1, 1, tzinfo=timezone.utc).timestamp())
-_MAX_POSIX = int(datetime(2200, 1, 1, tzinfo=timezone.utc).timestamp())
+_MIN_POSIX = int(datetime(1900, 1, 1, tzinfo=UTC).timestamp())
+_MAX_POSIX = int(datetime(2200, 1, 1, tzinfo=UTC).timestamp())
 
 
 @lru_cache(maxsize=1024)
@@ -57,7 +57,7 @@ def zone(name) -> ZoneInfo | None:
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
 def posix_floor(dt) -> int | None:
@@ -126,7 +126,7 @@ class Projection:
     ``weekday``/``minute``: local start, for the words ("Saturday morning").
     """
 
-    __slots__ = ("lo", "hi_rel", "week_day", "weekday", "minute")
+    __slots__ = ("lo", "hi_rel", "week_day", "weekday", "minute")  # noqa: RUF023 - positional order
 
     def __init__(self, tz: ZoneInfo, start: np.ndarray, end: np.ndarray):
         off_s = utc_offsets(tz, start)

@@ -14,9 +14,10 @@ broken by sorting them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Hashable, NamedTuple
+from typing import NamedTuple
 
 #: Social formats a resident can prefer; an occurrence uses the same words except "any".
 SOCIAL_FORMATS = ("any", "one_on_one", "small_group", "big_group", "solo_remote")

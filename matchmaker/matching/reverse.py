@@ -17,16 +17,25 @@ the answer to the residents whose recommendations the occurrence changes.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from itertools import repeat
-from typing import Iterable
 
 import numpy as np
 
 from matchmaker.matching import geometry as geo
 from matchmaker.matching.engine import (
-    GROUP, ORG, PEOPLE_MAX, PEOPLE_SHIFT, SIGNED, ResidentSlice, Run, evaluate_pairs, explain,
-    now_seconds, zone_day,
+    GROUP,
+    ORG,
+    PEOPLE_MAX,
+    PEOPLE_SHIFT,
+    SIGNED,
+    ResidentSlice,
+    Run,
+    evaluate_pairs,
+    explain,
+    now_seconds,
+    zone_day,
 )
 from matchmaker.matching.index import OccurrenceIndex, ResidentIndex
 from matchmaker.matching.localtime import UNBOUNDED, WEEK

@@ -9,6 +9,7 @@ CSV importer; its field names map onto this form's fields in ``FIELD_FOR``.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time
 
@@ -27,7 +28,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from matchmaker import vocab
 from matchmaker.opportunities.schema import OpportunityInput
 from matchmaker.profile.timezones import timezone_choices
-
 from matchmaker.textfilters import multiline as _text
 from matchmaker.textfilters import one_line as _one_line
 
@@ -237,7 +237,7 @@ def _float(raw: str | None, name: str, errors: dict) -> float | None:
         value = float(raw)
     except ValueError:
         value = None
-    if value is None or value != value or value in (float("inf"), float("-inf")):
+    if value is None or not math.isfinite(value):
         errors[name] = "Please give a number, like 40.6602 (or leave it empty)."
         return None
     return value

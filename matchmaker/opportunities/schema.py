@@ -147,9 +147,7 @@ def _local_today(tz_name: str, now: datetime | None) -> tuple[datetime, date]:
 
 def _check_start(data: OpportunityInput, errors: dict, local_now: datetime | None) -> None:
     start = data.start_local
-    if start is None:
-        errors["start_local"] = "Please give the date and time it starts."
-    elif not isinstance(start, datetime) or start.tzinfo is not None:
+    if start is None or not isinstance(start, datetime) or start.tzinfo is not None:
         errors["start_local"] = "Please give the date and time it starts."
     elif local_now is not None and start > local_now + PLAN_AHEAD:
         errors["start_local"] = "That is more than two years away. Please check the year."

@@ -219,7 +219,7 @@ def _people(n: int) -> str:
 # --- public -----------------------------------------------------------------------------
 
 @bp.get("/opportunities/<int:id>")
-def detail(id: int):  # noqa: A002 - the URL parameter name other parts build links with
+def detail(id: int):
     opp = db.session.get(Opportunity, id)
     if opp is None:
         abort(404)

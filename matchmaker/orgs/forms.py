@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
 from wtforms.validators import (

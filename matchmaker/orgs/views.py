@@ -15,8 +15,8 @@ from matchmaker.auth.forms import EmptyForm, require_button_press
 from matchmaker.db import db
 from matchmaker.models import Invitation, Membership, Organization
 from matchmaker.orgs import services
-from matchmaker.orgs.forms import InviteForm, OrganizationForm
 from matchmaker.orgs.access import membership_or_403, org_or_404
+from matchmaker.orgs.forms import InviteForm, OrganizationForm
 from matchmaker.security import limiter
 from matchmaker.tasks import enqueue_after_commit
 

@@ -6,9 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from matchmaker.rosters.services import AUDIENCES
 from matchmaker.textfilters import multiline as _newlines
 from matchmaker.textfilters import one_line as _one_line
-from matchmaker.rosters.services import AUDIENCES
 
 
 class RosterMessageForm(FlaskForm):

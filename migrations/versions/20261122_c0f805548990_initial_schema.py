@@ -11,7 +11,6 @@ from alembic import op
 
 import matchmaker.db
 
-
 revision: str = 'c0f805548990'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

@@ -116,7 +116,7 @@ def test_next_redirect_is_validated(post_form, make_user):
 
 def test_password_reset_link_is_single_use_and_expires(client, post_form, make_user, outbox,
                                                        session):
-    user = make_user(email="sam@example.org")
+    make_user(email="sam@example.org")
     resp = post_form("/forgot-password", {"email": "sam@example.org"})
     assert resp.status_code == 200
     [msg] = outbox.messages

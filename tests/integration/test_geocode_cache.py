@@ -118,7 +118,6 @@ def test_a_concurrent_answer_for_the_same_key_wins_quietly(session, swap_geocode
         # Another request stores the same key while we wait for the geocoder.
         session.add(GeocodeCacheEntry(key=f"gazetteer:{query}", label="Theirs", lat=1.0, lon=2.0))
         session.flush()
-        return None
 
     swap_geocoder(racing)
     assert geocode_place(session, "Park Slope") == Place("Theirs", 1.0, 2.0)

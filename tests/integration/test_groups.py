@@ -111,7 +111,7 @@ def test_only_this_orgs_organizers_may_manage_groups(
     url = f"/organizations/{org.slug}{path}"
     data = {"name": "Hijacked", "description": ""}
 
-    def call(token_page=_group_url(org, group)):
+    def call(token_page=_group_url(org, group)):  # noqa: B008 - evaluated once, on purpose
         if method == "get":
             return client.get(url)
         return client.post(url, data={**data, "csrf_token": csrf(token_page)})

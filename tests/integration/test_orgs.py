@@ -140,7 +140,7 @@ def test_create_bad_input_is_400_next_to_the_field_and_writes_nothing(
     body = resp.get_data(as_text=True)
     assert resp.status_code == 400
     field = next(iter(changes))
-    error = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', body, re.S)
+    error = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', body, re.DOTALL)
     assert error, f"no error next to {field}"
     assert message in error.group(1).replace("&#39;", "'")
     assert (_count(session, Organization), _count(session, Membership)) == before
@@ -509,7 +509,7 @@ def test_invite_refusals_are_400_and_send_nothing(client, post_form, session, ma
     resp = _invite(post_form, org, email)
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
-    error = re.search(r'<p class="error" id="email-error">(.*?)</p>', html, re.S)
+    error = re.search(r'<p class="error" id="email-error">(.*?)</p>', html, re.DOTALL)
     assert error and message in error.group(1)
     assert _count(session, Invitation) == 1
     assert outbox.messages == []

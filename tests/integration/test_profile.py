@@ -239,7 +239,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("field", "changes", "message"), BAD,
-                         ids=[f"{f}:{list(c.values())[0]!s:.20}" for f, c, _ in BAD])
+                         ids=[f"{f}:{next(iter(c.values()))!s:.20}" for f, c, _ in BAD])
 def test_bad_answer_is_400_with_a_message_and_changes_nothing(
         post_form, resident, session, field, changes, message):
     assert save(post_form).status_code == 303

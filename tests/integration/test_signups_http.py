@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import icalendar
-
 from datetime import timedelta
 from html import unescape
 
+import icalendar
 from sqlalchemy import func, select
 
 from matchmaker.db import utcnow

@@ -35,17 +35,21 @@ import statistics
 import sys
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from matchmaker.matching import (
-    Occurrence, OccurrenceIndex, Resident, ResidentIndex, kth_scores, rank,
+    Occurrence,
+    OccurrenceIndex,
+    Resident,
+    ResidentIndex,
+    kth_scores,
+    rank,
     residents_for_occurrence,
 )
 from matchmaker.vocab import CAUSES, SKILLS
 
-UTC = timezone.utc
 CENTRE = (40.7128, -74.0060)
 HALF_KM = 30.0
 KM_PER_DEG_LAT = 111.2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-import tests.perf as perf
+from tests import perf
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from geopy.distance import great_circle
@@ -24,7 +24,6 @@ from matchmaker.matching.engine import SHORTLIST_FACTOR
 from matchmaker.matching.explain import Facts, reasons
 from matchmaker.matching.scoring import OCC_FORMATS, score_components, total
 
-UTC = timezone.utc
 EPOCH = date(1970, 1, 1)
 NEED_TAG = {"step-free": "step-free", "seated": "seated"}
 
@@ -46,14 +45,14 @@ def ceil_s(dt) -> datetime:
 def _zone(name):
     try:
         return ZoneInfo(name) if isinstance(name, str) and name else None
-    except Exception:
+    except Exception:  # noqa: BLE001 - the reference treats any bad value as unusable
         return None
 
 
 def _point(p):
     try:
         lat, lon = float(p[0]), float(p[1])
-    except Exception:
+    except Exception:  # noqa: BLE001 - the reference treats any bad value as unusable
         return None
     if not (math.isfinite(lat) and math.isfinite(lon)):
         return None
@@ -181,7 +180,7 @@ def _valid_occurrence(occ) -> str | None:
             if occ.do_by is None or occ.effort_minutes is None or not (
                     math.isfinite(float(occ.effort_minutes)) and occ.effort_minutes >= 0):
                 return "occurrence_bad_times"
-    except Exception:
+    except Exception:  # noqa: BLE001 - the reference treats any bad value as unusable
         return "occurrence_bad_times"
     if not occ.remote:
         if occ.place is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,12 +22,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matchmaker.matching import (
-    Occurrence, OccurrenceIndex, Resident, ResidentIndex, engine, kth_scores, rank,
-    rank_for_resident, residents_for_occurrence,
+    Occurrence,
+    OccurrenceIndex,
+    Resident,
+    ResidentIndex,
+    engine,
+    kth_scores,
+    rank,
+    rank_for_resident,
+    residents_for_occurrence,
 )
 from tests.unit.matching_reference import reference_rank, reference_suited
 
-UTC = timezone.utc
 ZONES = ["UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Adelaide",
          "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham",
          "Pacific/Kiritimati", "Pacific/Pago_Pago"]
@@ -276,7 +282,7 @@ def check_hard_constraints(res: Resident, occ: Occurrence, now: datetime) -> Non
 @PROPS
 @given(worlds())
 def test_no_recommendation_breaks_a_hard_constraint(world):
-    now, ress, occs, k = world
+    now, ress, occs, _k = world
     by_id = {o.id: o for o in occs}
     result = rank(ress, occs, now, 10)
     for res in ress:

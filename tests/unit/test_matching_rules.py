@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,6 @@ import pytest
 from matchmaker.matching import Occurrence, Resident, ResidentIndex, rank, residents_for_occurrence
 from matchmaker.matching.explain import distance_reason
 from matchmaker.matching.scoring import WEIGHTS
-
-UTC = timezone.utc
 
 
 def utc(y, mo, d, h, mi=0) -> datetime:

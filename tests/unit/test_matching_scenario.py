@@ -41,12 +41,11 @@ Residents
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from matchmaker.matching import Occurrence, Resident, ResidentIndex, rank, residents_for_occurrence
 from tests.unit.matching_reference import reference_rank
 
-UTC = timezone.utc
 NOW = datetime(2025, 6, 2, 13, 0, tzinfo=UTC)          # Monday 09:00 in New York
 NY = "America/New_York"
 A = (40.6710, -73.9814)
