@@ -32,6 +32,8 @@ from matchmaker.models import (
 DEMO_PASSWORD = "neighbours-helping-neighbours"
 DEMO_ADMIN_EMAIL = DEMO_ADMIN.email
 RESIDENT_COUNT = 200
+#: Weekly time budget of the demo resident login, at least (see seed_demo).
+DEMO_LOGIN_MINUTES = 240
 
 
 class SeedConflict(Exception):
@@ -85,13 +87,13 @@ def _check_conflicts(session: Session, emails: list[str]) -> None:
     taken = session.scalars(select(User.email).where(User.email.in_(emails))).all()
     if taken:
         raise SeedConflict(f"{len(taken)} demo email address(es) already have accounts, "
-                           f"e.g. {sorted(taken)[0]}")
+                           f"e.g. {min(taken)}")
     names = [o.name for o in ORGANIZATIONS]
     slugs = [o.slug for o in ORGANIZATIONS]
     clash = session.scalars(select(Organization.name).where(
         Organization.name.in_(names) | Organization.slug.in_(slugs))).all()
     if clash:
-        raise SeedConflict(f"demo organization {sorted(clash)[0]!r} already exists")
+        raise SeedConflict(f"demo organization {min(clash)!r} already exists")
 
 
 def _user_row(person_email: str, name: str, role: str, password_hash: str,
@@ -180,8 +182,13 @@ def seed_demo(session: Session, seed: int = DEFAULT_SEED, residents: int = RESID
             "user_id": user_id, "timezone": r.timezone, "home_label": r.home_label,
             "home_lat": r.home_lat, "home_lon": r.home_lon,
             "travel_radius_km": r.travel_radius_km, "remote_ok": r.remote_ok,
-            "weekly_minutes": r.weekly_minutes,
-            "max_commitments_per_week": r.max_commitments_per_week,
+            # The demo login (n == 0) is a weekly garden regular (demo.history); give
+            # them room for that and one more thing, so "For you" and the digest
+            # have suggestions to show next to the booked workday.
+            "weekly_minutes": max(r.weekly_minutes, DEMO_LOGIN_MINUTES) if n == 0
+            else r.weekly_minutes,
+            "max_commitments_per_week": max(r.max_commitments_per_week, 2) if n == 0
+            else r.max_commitments_per_week,
             "social_format": r.social_format, "is_adult": r.is_adult, "updated_at": now,
         })
         for kind, values in (("cause", r.causes), ("skill", r.skills),

@@ -67,7 +67,7 @@ def acts_per_month_svg(monthly: Sequence[tuple[date, int]], *, chart_id: str = "
             f'width="{bar_w:.1f}" height="{h:.1f}" rx="3" fill="#0b5394" />'
             f'<text x="{cx:.1f}" y="{y - 6:.1f}" text-anchor="middle" font-size="16" '
             f'fill="currentColor">{count}</text>'
-            f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 22}" text-anchor="middle" font-size="15" '
+            f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 22}" text-anchor="middle" font-size="16" '
             f'fill="currentColor">{escape(month_label(month))}</text></g>'
         )
     out.append("</svg>")

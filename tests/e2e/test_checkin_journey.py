@@ -70,7 +70,9 @@ def test_checkin_by_code_on_a_phone(make_tab, live_server, make_account):
     assert "does not match any event" in phone.page.locator(".field .error").inner_text()
     button = phone.page.get_by_role("button", name="Check me in")
     assert button.bounding_box()["height"] >= 44  # a thumb-sized target
+    phone.visit("/checkin")  # a fresh form (no error) for the screenshot
     phone.page.get_by_label("Check-in code").fill(code.lower())
+    phone.screenshot("check-in")
     phone.submit("Check me in")
     assert phone.page.get_by_role("heading", name="You're checked in").is_visible()
 
@@ -85,3 +87,4 @@ def test_checkin_by_code_on_a_phone(make_tab, live_server, make_account):
     assert "Marked 1 person as didn't come." in boss.page.content()
     assert "didn't come" in boss.page.locator(".attendance-list li").filter(
         has_text="Sam").inner_text()
+    boss.screenshot("roster")

@@ -57,6 +57,7 @@ def test_organizer_reads_the_figures_on_a_phone(phone_tab, make_account, live_se
     assert "1" in page.locator("#figure-not-marked").inner_text()
     assert page.locator("svg.cohort-chart title").first.text_content().startswith(
         "How many newcomers came back")
+    tab.screenshot("dashboard")
 
     tab.click(page.get_by_role("link", name="Last 30 days"))
     assert page.get_by_text("Last 30 days", exact=True).get_attribute("aria-current") == "page"

@@ -67,6 +67,7 @@ def test_for_you_lists_the_match_with_its_reasons(tab, make_account, live_server
     assert page.get_by_role("heading", level=1, name="For you").is_visible()
     assert page.get_by_role("link", name=title, exact=True).is_visible()
     assert page.get_by_text("Food security").first.is_visible()
+    tab.screenshot("for-you")
 
 
 def test_for_you_empty_state_and_phone_layout(make_tab, make_account):

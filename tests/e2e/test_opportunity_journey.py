@@ -201,6 +201,8 @@ def test_post_find_sign_up_waitlist_and_pass_on(make_tab, make_account, live_ser
     a_tab = make_tab(name="resident A")
     sign_in(a_tab, alice)
     find_and_open(a_tab, org_name, "1 place left")
+    if device == "desktop":
+        a_tab.screenshot("opportunity")
     sign_up_first_date(a_tab)
     page = a_tab.page
     assert page.get_by_text(f"You're in! Your place for “{TITLE_WORDS}” is saved.").is_visible()

@@ -81,7 +81,7 @@ def test_crlf_cannot_inject_headers_or_recipients(smtp_sink, envelopes, to):
     ))
     [msg] = smtp_sink.messages
     assert envelopes == [["victim@example.org"]]
-    names = {name.lower() for name in msg.keys()}
+    names = {name.lower() for name in msg}
     assert "bcc" not in names and "cc" not in names
     assert "\n" not in msg["Subject"] and "\r" not in msg["Subject"]
     assert msg["Subject"].startswith("Hello")
