@@ -187,11 +187,11 @@ def ascii_slug(text: str) -> str:
 
 
 def _minutes(hour: float) -> int:
-    return int(round(hour * 60))
+    return round(hour * 60)
 
 
 def _between(rng: random.Random, low: float, high: float, step: float) -> float:
-    steps = int(round((high - low) / step))
+    steps = round((high - low) / step)
     return low + step * rng.randint(0, steps)
 
 
