@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app, render_template
+from jinja2 import BaseLoader
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +145,7 @@ class Email:
         if self.attachments:
             raise ValueError("to_bytes is for messages without attachments")
         message_id = make_msgid(domain=domain)
-        headers = {"From": _address_header(sender), "To": _address_header(self.to),
+        headers = {"From": _sender_header(sender), "To": _address_header(self.to),
                    "Subject": _encoded(header_safe(self.subject)),
                    "Date": formatdate(localtime=False), "Message-ID": message_id,
                    "MIME-Version": "1.0"}
@@ -176,6 +178,12 @@ def _encoded(value: str) -> str:
     from email.header import Header
 
     return Header(value, "utf-8", maxlinelen=998).encode(linesep="\r\n")
+
+
+@lru_cache(maxsize=8)
+def _sender_header(value: str) -> str:
+    """The From header: the same for every message, so formatted once."""
+    return _address_header(value)
 
 
 def _address_header(value: str) -> str:
@@ -426,6 +434,99 @@ def _inliner():
 
         _INLINER = css_inline.CSSInliner(keep_at_rules=True)
     return _INLINER
+
+
+_JINJA_TOKEN = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
+
+
+def _without_at_rules(css: str) -> str:
+    """The stylesheet minus its ``@media`` (etc.) blocks, which cannot be inlined."""
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(css):
+        if depth == 0 and css.startswith("@", i):
+            out.append(css[start:i])
+            j = css.index("{", i)
+            depth, i = 1, j + 1
+            while depth:
+                depth += {"{": 1, "}": -1}.get(css[i], 0)
+                i += 1
+            start = i
+            continue
+        i += 1
+    out.append(css[start:])
+    return "".join(out)
+
+
+class InliningLoader(BaseLoader):
+    """A Jinja loader serving HTML email templates with their CSS already inlined.
+
+    Inlining the *rendered* message costs about as much as rendering it; the
+    stylesheet and the markup it applies to are both in the templates, so this
+    inlines each template's source once, when Jinja first loads it: the layout
+    (a whole document: its rules are inlined, the ``@media`` dark-mode block stays
+    in a ``<style>`` element) and every HTML fragment it pulls in (with the
+    layout's stylesheet). Jinja tags pass through the HTML parser as text; a
+    template where they would not survive unchanged (a ``<`` or ``&`` inside a
+    tag) is refused with an error rather than rendered wrongly.
+    """
+
+    def __init__(self, loader, layout: str = "email/_layout.html") -> None:
+        self.loader = loader
+        self.layout = layout
+        self._css: str | None = None
+
+    def _stylesheet(self, environment) -> str:
+        if self._css is None:
+            source = self.loader.get_source(environment, self.layout)[0]
+            self._css = _without_at_rules("\n".join(_STYLE.findall(source)))
+        return self._css
+
+    def get_source(self, environment, template: str):
+        source, filename, uptodate = self.loader.get_source(environment, template)
+        if not template.endswith(".html"):
+            return source, filename, uptodate
+        if template == self.layout:
+            inlined = _inliner().inline(source)
+        else:
+            inlined = _inliner().inline_fragment(source, self._stylesheet(environment))
+        if _JINJA_TOKEN.findall(inlined) != _JINJA_TOKEN.findall(source):
+            raise ValueError(f"{template}: Jinja tags do not survive CSS inlining; "
+                             "keep <, > and & out of template tags")
+        return inlined, filename, uptodate
+
+    def list_templates(self):
+        return self.loader.list_templates()
+
+
+class EmailTemplates:
+    """Render one email template pair many times (bulk mail: digests).
+
+    The templates are compiled once, their HTML comes pre-inlined
+    (:class:`InliningLoader`), and rendering skips Flask's per-call context
+    processors: the result is the same :class:`Email` as :func:`render_email`
+    gives (same text and subject; the same inline styles), at a fraction of the
+    cost. ``context`` holds values shared by every message.
+    """
+
+    def __init__(self, name: str, app: Flask | None = None, **context) -> None:
+        app = app or current_app
+        envs = app.extensions.setdefault("matchmaker.email_env", {})
+        if "env" not in envs:
+            # A cache of its own: the web pages' copies of shared fragments stay as they are.
+            envs["env"] = app.jinja_env.overlay(loader=InliningLoader(app.jinja_env.loader),
+                                                cache_size=100)
+        env = envs["env"]
+        self.text = env.get_template(f"email/{name}.txt")
+        self.html = env.get_template(f"email/{name}.html")
+        self._subject = self.text.blocks["subject"]
+        self.context = {"base_url": app.config["BASE_URL"], **context}
+
+    def render(self, to: str, **context) -> Email:
+        ctx = {**self.context, **context}
+        subject = "".join(self._subject(self.text.new_context(ctx))).strip()
+        return Email(to=to, subject=subject, text=self.text.render(ctx),
+                     html=self.html.render(ctx))
 
 
 def render_email(name: str, to: str, **context) -> Email:

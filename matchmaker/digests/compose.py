@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -59,17 +60,32 @@ class Links:
         self._adapter = current_app.url_map.bind(
             base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
         self._tokens: dict[int, str] = {}
+        self._last_unsubscribe: tuple[int | None, str] = (None, "")
+        #: Built URLs by (endpoint, sorted values): a batch links the same few
+        #: pages and opportunities thousands of times.
+        self._built: dict[tuple, str] = {}
+        self._detail = "opportunities.detail" in current_app.view_functions
+        #: occurrence id -> (title, organization, when, link, minutes), see :func:`_item`.
+        self.items: dict[int, tuple] = {}
 
     def url(self, endpoint: str, **values) -> str:
-        return self._adapter.build(endpoint, values, force_external=True)
+        key = (endpoint, *sorted(values.items()))
+        if key not in self._built:
+            self._built[key] = self._adapter.build(endpoint, values, force_external=True)
+        return self._built[key]
 
     def opportunity(self, occ: Occurrence) -> str:
-        if "opportunities.detail" in current_app.view_functions:
+        if self._detail:
             return self.url("opportunities.detail", id=occ.opportunity_id)
         return self.url("signups.occurrence", id=occ.id)
 
     def unsubscribe(self, user_id: int) -> str:
-        return self.url("digests.unsubscribe", token=self.token(user_id))
+        # Not through the cache of url(): every token is different, and this is
+        # asked twice per person (the footer link and the List-Unsubscribe header).
+        if self._last_unsubscribe[0] != user_id:
+            self._last_unsubscribe = (user_id, self._adapter.build(
+                "digests.unsubscribe", {"token": self.token(user_id)}, force_external=True))
+        return self._last_unsubscribe[1]
 
     def token(self, user_id: int) -> str:
         """The person's unsubscribe token, signed once per batch (the link and the
@@ -137,6 +153,11 @@ def week_label(start: datetime, zone: ZoneInfo) -> str:
     return f"from {first:%A} {first.day} {first:%B} to {last:%A} {last.day} {last:%B}"
 
 
+@lru_cache(maxsize=256)
+def _week_label(start: datetime, zone: ZoneInfo) -> str:
+    return week_label(start, zone)
+
+
 def _minutes(occ: Occurrence) -> int:
     if is_small_act(occ):
         return occ.opportunity.duration_minutes
@@ -144,9 +165,14 @@ def _minutes(occ: Occurrence) -> int:
 
 
 def _item(occ: Occurrence, links: Links, *, reasons=(), note: str = "") -> Item:
-    opp = occ.opportunity
-    return Item(title=opp.title, organization=opp.organization.name, when=format_span(occ),
-                link=links.opportunity(occ), minutes=_minutes(occ),
+    # The same occurrences come up for many people of a batch: describe each once.
+    base = links.items.get(occ.id)
+    if base is None:
+        opp = occ.opportunity
+        base = links.items[occ.id] = (opp.title, opp.organization.name, format_span(occ),
+                                      links.opportunity(occ), _minutes(occ))
+    title, organization, when, link, minutes = base
+    return Item(title=title, organization=organization, when=when, link=link, minutes=minutes,
                 reasons=tuple(str(r) for r in reasons), note=note)
 
 
@@ -183,6 +209,9 @@ class Prefetch:
     #: People with at least one completed act (only they can have a streak);
     #: None when follow-through cannot tell, then everyone is asked.
     with_acts: set[int] | None
+    #: Everyone's valid stored suggestions, best first (sources.suggestions_for);
+    #: None: ask top_matches per person.
+    matches: dict[int, list[sources.Suggestion]] | None = None
 
 
 def prefetch(session: Session, user_ids: list[int], now: datetime) -> Prefetch:
@@ -191,7 +220,7 @@ def prefetch(session: Session, user_ids: list[int], now: datetime) -> Prefetch:
     commitments: dict[int, list[Signup]] = {uid: [] for uid in ids}
     meetups: dict[int, list[tuple[Occurrence, str]]] = {uid: [] for uid in ids}
     if not ids:
-        return Prefetch(commitments, meetups, set())
+        return Prefetch(commitments, meetups, set(), {})
     for signup in session.scalars(
             select(Signup).join(Signup.occurrence).join(Occurrence.opportunity)
             .options(contains_eager(Signup.occurrence).contains_eager(Occurrence.opportunity))
@@ -218,7 +247,8 @@ def prefetch(session: Session, user_ids: list[int], now: datetime) -> Prefetch:
         if (user_id, group_name) not in seen:
             seen.add((user_id, group_name))
             meetups[user_id].append((occ, group_name))
-    return Prefetch(commitments, meetups, sources.people_with_acts(session, ids))
+    return Prefetch(commitments, meetups, sources.people_with_acts(session, ids),
+                    sources.suggestions_for(session, ids, now))
 
 
 def compose_resident(session: Session, user: User, period: str, *, now: datetime | None = None,
@@ -250,8 +280,12 @@ def compose_resident(session: Session, user: User, period: str, *, now: datetime
 
     matches: list[Item] = []
     if remaining > 0 and not at_cap:
-        for view in sources.top_matches(session, user.id, limit=MAX_MATCHES,
-                                        max_minutes=remaining, now=now):
+        if batch.matches is not None and user.id in batch.matches:
+            views = [s for s in batch.matches[user.id] if s.minutes <= remaining][:MAX_MATCHES]
+        else:
+            views = sources.top_matches(session, user.id, limit=MAX_MATCHES,
+                                        max_minutes=remaining, now=now)
+        for view in views:
             occ = view.occurrence
             taken.add(occ.id)
             matches.append(_item(occ, links, reasons=view.reasons,
@@ -265,7 +299,7 @@ def compose_resident(session: Session, user: User, period: str, *, now: datetime
     may_have_streak = batch.with_acts is None or user.id in batch.with_acts
     return ResidentDigest(
         user_id=user.id, email=user.email, name=user.display_name, period=period,
-        week_label=week_label(now, zone), budget_minutes=budget, remaining_minutes=remaining,
+        week_label=_week_label(now, zone), budget_minutes=budget, remaining_minutes=remaining,
         at_cap=at_cap, matches=tuple(matches), commitments=tuple(commitments),
         meetups=tuple(meetups),
         streak=sources.streak_weeks(session, user.id, zone, now) if may_have_streak else 0,

@@ -7,15 +7,18 @@ The plan (run every 15 minutes by ``rq cron``):
    rows that are new come back, so re-triggering a period plans nothing;
 3. enqueue the new row ids in batches; workers run batches in parallel.
 
-Sending one row, in its own short transaction:
+Sending a batch:
 
-* lock it with ``SELECT ... FOR UPDATE SKIP LOCKED`` where it is still pending:
-  two workers holding the same id (a batch re-enqueued by the sweep) never
-  both send; a worker that dies (even SIGKILL) loses its connection, PostgreSQL
-  drops the lock and rolls back, and the row is pending again;
-* compose, render, hand to the SMTP server over the batch's one connection;
-* set ``sent_at`` and commit. A crash between the server's "250 OK" and that
-  commit is the only way to send twice: at most one duplicate per crash.
+* take the batch's rows with one PostgreSQL advisory lock each (session-level,
+  one query): two workers holding the same ids (a batch re-enqueued by the
+  sweep) never both send a row; a worker that dies (even SIGKILL) loses its
+  connection and with it the locks, and the rows can be taken again;
+* read the rows still pending and everything their digests need in a few
+  queries for the whole batch;
+* per row: compose, render, hand to the SMTP server over the batch's one
+  connection, then commit ``sent_at`` with one UPDATE before the next message.
+  A crash between the server's "250 OK" and that commit is the only way to
+  send twice: at most one duplicate per crash.
 
 The sweep (same cron tick) re-enqueues rows left pending by a crash or a
 temporary failure, and gives up on rows older than the schedule's ``MAX_LATE``.
@@ -24,30 +27,31 @@ temporary failure, and gives up on rows older than the schedule's ``MAX_LATE``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import Engine, and_, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from matchmaker.db import db, utcnow
 from matchmaker.digests import compose, schedule
 from matchmaker.mail import (
     Email,
+    EmailTemplates,
     MailError,
     PermanentMailError,
     TemporaryMailError,
     get_mailer,
-    render_email,
 )
 from matchmaker.models import DigestKind, DigestOutbox, DigestStatus, Membership, Profile, User
 
 log = logging.getLogger(__name__)
 
 JOB = "workers.digest_jobs.send_digest_batch"
-_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
 TEMPLATES = {DigestKind.RESIDENT: "digest_resident", DigestKind.ORGANIZER: "digest_organizer"}
 
 
@@ -92,15 +96,14 @@ def _insert_rows(session: Session, kind: str, due: list[schedule.Due]) -> list[i
     else:
         from sqlalchemy.dialects.sqlite import insert
     now = utcnow()
-    new_ids: list[int] = []
-    for chunk in schedule.batches(due, 2000):
-        stmt = (insert(DigestOutbox)
-                .values([{"user_id": d.user_id, "kind": kind, "period": d.period,
-                          "status": DigestStatus.PENDING, "created_at": now, "attempts": 0,
-                          "last_error": "", "message_id": ""} for d in chunk])
-                .on_conflict_do_nothing(index_elements=["user_id", "kind", "period"])
-                .returning(DigestOutbox.id))
-        new_ids.extend(session.scalars(stmt).all())
+    # One cached statement run with many parameter sets: SQLAlchemy sends them as
+    # multi-row VALUES pages ("insertmanyvalues") instead of compiling a statement
+    # of thousands of literal rows per call.
+    stmt = (insert(_outbox).on_conflict_do_nothing(index_elements=["user_id", "kind", "period"])
+            .returning(_outbox.c.id))
+    new_ids = list(session.scalars(stmt, [
+        {"user_id": d.user_id, "kind": kind, "period": d.period, "status": DigestStatus.PENDING,
+         "created_at": now, "attempts": 0, "last_error": "", "message_id": ""} for d in due]))
     return sorted(new_ids)
 
 
@@ -187,6 +190,7 @@ class DigestRenderer:
         #: Loaded for a whole batch by :meth:`load`; None means "ask per person".
         self.batch: compose.Prefetch | None = None
         self.users: dict[int, User] = {}
+        self._templates: dict[str, EmailTemplates] = {}
         domain = current_app.extensions["matchmaker.mailer"].domain
         self.unsubscribe_mailbox = current_app.config.get("UNSUBSCRIBE_MAILTO") or \
             f"unsubscribe@{domain}"
@@ -215,27 +219,93 @@ class DigestRenderer:
         self.batch = compose.prefetch(self.session, ids, self.now)
 
     def render(self, digest, kind: str) -> Email:
-        email = render_email(TEMPLATES[DigestKind(kind)], digest.email, d=digest)
+        name = TEMPLATES[DigestKind(kind)]
+        if name not in self._templates:
+            self._templates[name] = EmailTemplates(name)
+        email = self._templates[name].render(digest.email, d=digest)
         token = self.links.token(digest.user_id)
         # RFC 2369 + RFC 8058: an HTTPS link a mail client may POST to in one
         # click, and a mailto for clients that only do mail.
         email.headers["List-Unsubscribe"] = (
-            f"<{self.links.url('digests.unsubscribe', token=token)}>, "
+            f"<{self.links.unsubscribe(digest.user_id)}>, "
             f"<mailto:{self.unsubscribe_mailbox}?subject=unsubscribe%20{token}>")
         email.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         return email
 
 
-def _lock_pending(session: Session, row_id: int) -> DigestOutbox | None:
-    if session.get_bind().dialect.name == "postgresql":
-        # Not waiting for the WAL flush of this row's commit: the commit is still
-        # atomic and visible at once; only a crash of PostgreSQL itself could lose
-        # the last few sent_at marks (= a few duplicates), never a worker crash.
-        session.execute(_NO_FLUSH_WAIT)
-    return session.scalars(
-        select(DigestOutbox)
-        .where(DigestOutbox.id == row_id, DigestOutbox.status == DigestStatus.PENDING)
-        .with_for_update(skip_locked=True)).first()
+#: Key space of the digest's advisory locks (the first int of pg_try_advisory_lock).
+_LOCK_SPACE = 0x6D6D6467  # "mmdg"
+_LOCK = text("SELECT t.id FROM unnest(CAST(:ids AS integer[])) AS t(id) "
+             "WHERE pg_try_advisory_lock(:space, t.id)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:space, t.id) "
+               "FROM unnest(CAST(:ids AS integer[])) AS t(id)")
+_outbox = DigestOutbox.__table__
+_users = User.__table__
+
+
+@contextmanager
+def _batch_session(session: Session) -> Iterator[Session]:
+    """A session on one connection held for the whole batch.
+
+    In a worker (session bound to the engine) this is a connection of its own in
+    autocommit mode, so marking a row sent is a single UPDATE, one round trip,
+    with no pool check-out (and pre-ping) per message. Its commits do not wait
+    for the WAL flush (``synchronous_commit = off``, reset before the connection
+    goes back to the pool): the commit is still atomic and visible at once, and a
+    worker crash loses nothing; only a crash of PostgreSQL itself could lose the
+    last few ``sent_at`` marks, and those few people would get their digest twice.
+    Tests bind the session to one connection already; it is used as it is.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield session
+        return
+    if isinstance(bind, Engine):
+        conn = bind.connect().execution_options(isolation_level="AUTOCOMMIT")
+        own = Session(bind=conn, expire_on_commit=False)
+    else:
+        conn, own = None, session
+    own.execute(text("SET synchronous_commit = off"))
+    try:
+        yield own
+    finally:
+        try:
+            own.rollback()
+            own.execute(text("RESET synchronous_commit"))
+            own.commit()
+        finally:
+            if conn is not None:
+                own.close()
+                conn.close()
+
+
+def _claim(session: Session, outbox_ids: list[int]) -> list[int]:
+    """Take this batch's rows for the whole batch; returns the ids we hold.
+
+    PostgreSQL: one session-level advisory lock per row, taken in one query. Two
+    workers with the same id (a batch re-enqueued by the sweep) never both send
+    it; a worker that dies, even by SIGKILL, loses its connection and with it the
+    locks, so the rows can be taken again. Locks outlive the per-message commits,
+    unlike ``FOR UPDATE``. Other databases (SQLite, local runs) have one worker.
+    """
+    ids = sorted(set(outbox_ids))
+    if session.get_bind().dialect.name != "postgresql" or not ids:
+        return ids
+    held = sorted(session.scalars(_LOCK, {"ids": ids, "space": _LOCK_SPACE}))
+    session.commit()  # statuses are read after this, in a snapshot newer than the locks
+    return held
+
+
+def _release(session: Session, held: list[int]) -> None:
+    if held and session.get_bind().dialect.name == "postgresql":
+        try:
+            session.rollback()
+            session.execute(_UNLOCK, {"ids": held, "space": _LOCK_SPACE}).all()
+            session.commit()
+        except Exception:
+            # A broken connection is closed, and its locks end with it; do not
+            # hide the error that brought us here.
+            log.exception("could not release the locks of a digest batch")
 
 
 def _why_not(user: User | None, kind: str) -> str:
@@ -252,76 +322,109 @@ def _why_not(user: User | None, kind: str) -> str:
 
 
 def send_batch(outbox_ids: list[int], *, now: datetime | None = None) -> BatchResult:
-    """Send the digests of these outbox rows over one mail connection."""
-    session = db.session
+    """Send the digests of these outbox rows over one mail connection.
+
+    Everything the batch needs is read up front in a few queries; then per row:
+    compose (plain Python), render, hand to the SMTP server, and commit the row
+    as sent with one UPDATE before the next message goes out. A crash between
+    the server's "250 OK" and that commit is the only way to send twice: at most
+    one duplicate per crash.
+    """
     result = BatchResult()
-    renderer = DigestRenderer(session, now)
-    renderer.load(list(session.scalars(
-        select(DigestOutbox.user_id).where(DigestOutbox.id.in_(list(outbox_ids)),
-                                           DigestOutbox.status == DigestStatus.PENDING))))
-    session.commit()  # end the read; each row then gets a short transaction of its own
-    _send_rows(session, renderer, outbox_ids, result)
+    with _batch_session(db.session) as session:
+        held = _claim(session, outbox_ids)
+        try:
+            rows = session.execute(
+                select(_outbox.c.id, _outbox.c.user_id, _outbox.c.kind, _outbox.c.period,
+                       _outbox.c.attempts)
+                .where(_outbox.c.id.in_(held), _outbox.c.status == DigestStatus.PENDING)
+                .order_by(_outbox.c.id)).all() if held else []
+            result.not_pending = len(outbox_ids) - len(rows)
+            renderer = DigestRenderer(session, now)
+            renderer.load([r.user_id for r in rows])
+            session.commit()  # end the read; each row then gets a short transaction
+            _send_rows(session, renderer, rows, result)
+        finally:
+            _release(session, held)
     return result
 
 
-def _send_rows(session: Session, renderer: DigestRenderer, outbox_ids: list[int],
-               result: BatchResult) -> None:
+def _send_rows(session: Session, renderer: DigestRenderer, rows, result: BatchResult) -> None:
     config = current_app.config
     with get_mailer().connection(attempts=config.get("MAIL_RETRY_ATTEMPTS", 3),
                                  backoff=config.get("MAIL_RETRY_BACKOFF_MS", 1000) / 1000
                                  ) as conn:
-        for row_id in outbox_ids:
+        for row in rows:
             try:
-                _send_one(session, renderer, conn, row_id, result)
+                _send_one(session, renderer, conn, row, result)
             except Exception:
                 session.rollback()
                 raise
 
 
-def _send_one(session: Session, renderer: DigestRenderer, conn, row_id: int,
+def _mark(session: Session, row_id: int, **values) -> None:
+    """One UPDATE of one outbox row, committed at once (Core: no unit of work)."""
+    session.execute(update(_outbox).where(_outbox.c.id == row_id).values(**values))
+    session.commit()
+
+
+#: The per-message statement, built once (its compiled form is cached by SQLAlchemy).
+_MARK_SENT = (update(_outbox).where(_outbox.c.id == bindparam("row_id"))
+              .values(status=DigestStatus.SENT, sent_at=bindparam("sent_at"),
+                      attempts=bindparam("attempts"), message_id=bindparam("message_id"),
+                      last_error=""))
+#: The same for PostgreSQL, handed to psycopg as it is (it prepares it server-side
+#: after a few runs): the statement runs once per message of every batch.
+_MARK_SENT_PG = ("UPDATE digest_outbox SET status = 'sent', sent_at = %s, attempts = %s, "
+                 "message_id = %s, last_error = '' WHERE id = %s")
+
+
+def _mark_sent(session: Session, row_id: int, attempts: int, message_id: str) -> None:
+    """Record that the server accepted the message, committed before the next one goes."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        with connection.connection.driver_connection.cursor() as cursor:
+            cursor.execute(_MARK_SENT_PG, (utcnow(), attempts, message_id, row_id))
+    else:
+        connection.execute(_MARK_SENT, {"row_id": row_id, "sent_at": utcnow(),
+                                        "attempts": attempts, "message_id": message_id})
+    session.commit()
+
+
+def _send_one(session: Session, renderer: DigestRenderer, conn, row,
               result: BatchResult) -> None:
-    row = _lock_pending(session, row_id)
-    if row is None:  # sent, empty, skipped, or another worker holds it right now
-        session.commit()  # (a rollback would expire the batch's preloaded rows)
-        result.not_pending += 1
-        return
-    user = renderer.users.get(row.user_id) or session.scalars(
-        select(User).where(User.id == row.user_id).options(selectinload(User.profile))).first()
+    user = renderer.users.get(row.user_id)
     reason = _why_not(user, row.kind)
     if reason:
-        row.status, row.last_error = DigestStatus.SKIPPED, reason
-        session.commit()
+        _mark(session, row.id, status=DigestStatus.SKIPPED, last_error=reason)
         result.skipped += 1
         return
     digest = renderer.compose(user, row.kind, row.period)
     if digest.is_empty:
-        row.status = DigestStatus.EMPTY
-        session.commit()
+        _mark(session, row.id, status=DigestStatus.EMPTY)
         result.empty += 1
         return
     email = renderer.render(digest, row.kind)
-    row.attempts += 1
     try:
         message_id = conn.send(email)
     except PermanentMailError as exc:
         # The address does not take mail: stop until the person fixes it.
-        user.email_bouncing_at = utcnow()
-        user.email_bounce_reason = str(exc)[:300]
-        row.status, row.last_error = DigestStatus.SKIPPED, f"bounced: {exc}"[:500]
-        session.commit()
+        now = utcnow()
+        session.execute(update(_users).where(_users.c.id == user.id).values(
+            email_bouncing_at=now, email_bounce_reason=str(exc)[:300]))
+        set_committed_value(user, "email_bouncing_at", now)  # later rows see it too
+        _mark(session, row.id, status=DigestStatus.SKIPPED, attempts=row.attempts + 1,
+              last_error=f"bounced: {exc}"[:500])
         result.skipped += 1
         log.warning("digest %s: %s is bouncing (%s)", row.id, user.email, exc)
         return
     except (TemporaryMailError, MailError) as exc:
-        row.last_error = str(exc)[:500]
-        session.commit()  # stays pending: the sweep tries again later
+        # Stays pending: the sweep tries again later.
+        _mark(session, row.id, attempts=row.attempts + 1, last_error=str(exc)[:500])
         result.failed += 1
         log.warning("digest %s not sent, will retry: %s", row.id, exc)
         return
-    row.status, row.sent_at = DigestStatus.SENT, utcnow()
-    row.message_id = message_id[:200]
-    row.last_error = ""
-    session.commit()
+    _mark_sent(session, row.id, row.attempts + 1, message_id[:200])
     result.sent += 1
 
 

@@ -3,8 +3,18 @@ an admin preview of anyone's, and the one-click unsubscribe link (RFC 8058)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from matchmaker.auth.forms import require_button_press
 from matchmaker.db import db, utcnow
@@ -78,6 +88,22 @@ def _render_digest_page(user: User, *, preview: bool):
 @login_required
 def this_week():
     return _render_digest_page(db.session.get(User, current_user.id), preview=False)
+
+
+@bp.get("/admin/digests")
+@login_required
+def admin_find():
+    """The admin page's "preview someone's weekly email" form: an address -> their preview."""
+    if not current_user.is_admin:
+        abort(403)
+    email = (request.args.get("email") or "").strip().lower()
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    if user is None:
+        message = ("Nobody has that email address here. Check the spelling and try again."
+                   if email else "Please type the email address of the person.")
+        return render_template("message.html", title="Nobody to preview", message=message), (
+            404 if email else 400)
+    return redirect(url_for("digests.admin_preview", user_id=user.id))
 
 
 @bp.get("/admin/digests/<int:user_id>")

@@ -130,8 +130,8 @@ def test_sigkill_mid_batch_then_recovery_gives_everyone_one_digest(world, smtp_s
     assert _sent_rows() < PEOPLE  # the kills left work undone
 
     # Recovery: the sweep re-enqueues every row still unsent (rows a dead worker
-    # held are unlocked: PostgreSQL rolled its transaction back), then workers
-    # finish the queue, old batches included.
+    # held are free again: its advisory locks ended with its connection), then
+    # workers finish the queue, old batches included.
     swept = sending.sweep(db.session, retry_after=timedelta(0))
     assert swept.requeued > 0
     workers = [_worker(env, queue) for _ in range(2)]

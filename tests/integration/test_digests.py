@@ -21,7 +21,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from matchmaker.db import db
-from matchmaker.digests import sending
+from matchmaker.digests import compose, sending
 from matchmaker.models import (
     DigestOutbox,
     DigestStatus,
@@ -163,6 +163,10 @@ def test_resident_digest_snapshot_and_email_quality(frozen, week, session, outbo
     assert 'name="color-scheme" content="light dark"' in html
     assert "prefers-color-scheme: dark" in html  # kept by the inliner
     assert "<style" in html and 'style="' in html  # inlined
+    # The sections' classes (shared with the web page, which may not carry style
+    # attributes) arrive in the email as inline styles.
+    assert re.search(r'<h2 style="[^"]*font-size: ?21px', html), html
+    assert re.search(r'<ol class="dg-list" style="[^"]*padding-left: ?22px', html), html
     sizes = [int(s) for s in re.findall(r"font-size:\s*(\d+)px", html)]
     assert sizes and min(sizes) >= 16
     assert "<img" not in html  # real text, not pictures of text
@@ -421,6 +425,7 @@ def test_see_this_weeks_digest_in_the_browser(frozen, week, client, login_as, se
     login_as(week)
     page = client.get("/me/digest").get_data(as_text=True)
     assert "Read to a neighbour" in page and "Saturday pantry shift" in page
+    assert 'style="' not in page  # the site's CSP would block it (email styles are classes)
     assert session.scalar(select(func.count()).select_from(DigestOutbox)) == 0  # nothing sent
 
 
@@ -460,6 +465,39 @@ def test_digests_run_through_the_smtp_sink_over_one_connection(
     assert connects == [1]
     assert db.session.scalar(select(func.count()).select_from(DigestOutbox).where(
         DigestOutbox.status == DigestStatus.SENT)) == 5
+
+
+def test_batch_suggestions_agree_with_top_for_user(
+        frozen, session, make_org, make_opportunity, resident):
+    """The batch read of suggestions (one query for a whole batch) keeps exactly
+    what recommendations.top_for_user keeps, in the same order, for any budget."""
+    from matchmaker.digests import sources
+    from matchmaker.recommendations.queries import top_for_user
+
+    org = make_org()
+    people = [resident(email=f"p{n}@example.org", name=f"P{n}") for n in range(3)]
+    opps = [make_opportunity(org=org, title=f"Shift {n}", starts=at(1 + n % 5),
+                             duration_minutes=30 + 30 * (n % 4)) for n in range(8)]
+    past = make_opportunity(org=org, title="Already started", starts=at(-1))
+    gone = make_opportunity(org=org, title="Cancelled", starts=at(2))
+    gone.occurrences[0].cancelled_at = SUNDAY
+    draft = make_opportunity(org=org, title="Draft", starts=at(2), status="draft")
+    session.commit()
+    for n, person in enumerate(people):
+        for rank, opp in enumerate(opps[n:] + [past, gone, draft], start=1):
+            recommend(session, person, opp, rank)
+    sign_up(session, people[0], opps[0])
+    sign_up(session, people[1], opps[2], status="waitlisted")
+    batch = sources.suggestions_for(session, [p.id for p in people], SUNDAY)
+    for person in people:
+        for budget in (None, 200, 60, 30, 0):
+            expected = [(v.occurrence.id, tuple(v.reasons), v.waitlist)
+                        for v in top_for_user(session, person.id, compose.MAX_MATCHES,
+                                              max_minutes=budget, now=SUNDAY)]
+            got = [(s.occurrence.id, s.reasons, s.waitlist) for s in batch[person.id]
+                   if budget is None or s.minutes <= budget][:compose.MAX_MATCHES]
+            assert got == expected, (person.email, budget)
+    assert any(batch[p.id] for p in people)
 
 
 def test_cron_plans_digests_every_15_minutes(monkeypatch):
@@ -502,3 +540,16 @@ def test_fast_smtp_serialisation_matches_the_email_package_and_blocks_crlf():
     for kind in ("plain", "html"):
         assert (fast.get_body((kind,)).get_content().replace("\r\n", "\n")
                 == slow.get_body((kind,)).get_content().replace("\r\n", "\n"))
+
+
+def test_admin_finds_a_preview_by_email_address(frozen, week, client, login_as, make_user):
+    login_as(make_user(email="admin@example.org", role=Role.ADMIN))
+    page = client.get("/admin/organizations").get_data(as_text=True)
+    assert 'action="/admin/digests"' in page and "Preview someone" in page
+    resp = client.get("/admin/digests", query_string={"email": " Rosa@Example.org "})
+    assert resp.status_code == 302 and resp.location.endswith(f"/admin/digests/{week.id}")
+    missing = client.get("/admin/digests", query_string={"email": "nobody@example.org"})
+    assert missing.status_code == 404 and "Nobody has that email address" in missing.text
+    assert client.get("/admin/digests").status_code == 400
+    login_as(make_user(email="nosy2@example.org"))
+    assert client.get("/admin/digests", query_string={"email": "rosa@example.org"}).status_code == 403
