@@ -206,12 +206,10 @@ class Prefetch:
 
     commitments: dict[int, list[Signup]]
     meetups: dict[int, list[tuple[Occurrence, str]]]
-    #: People with at least one completed act (only they can have a streak);
-    #: None when follow-through cannot tell, then everyone is asked.
-    with_acts: set[int] | None
-    #: Everyone's valid stored suggestions, best first (sources.suggestions_for);
-    #: None: ask top_matches per person.
-    matches: dict[int, list[sources.Suggestion]] | None = None
+    #: People with at least one completed act (only they can have a streak).
+    with_acts: set[int]
+    #: Everyone's valid stored suggestions, best first (sources.suggestions_for).
+    matches: dict[int, list[sources.Suggestion]]
 
 
 def prefetch(session: Session, user_ids: list[int], now: datetime) -> Prefetch:
@@ -280,12 +278,8 @@ def compose_resident(session: Session, user: User, period: str, *, now: datetime
 
     matches: list[Item] = []
     if remaining > 0 and not at_cap:
-        if batch.matches is not None and user.id in batch.matches:
-            views = [s for s in batch.matches[user.id] if s.minutes <= remaining][:MAX_MATCHES]
-        else:
-            views = sources.top_matches(session, user.id, limit=MAX_MATCHES,
-                                        max_minutes=remaining, now=now)
-        for view in views:
+        views = [s for s in batch.matches.get(user.id, []) if s.minutes <= remaining]
+        for view in views[:MAX_MATCHES]:
             occ = view.occurrence
             taken.add(occ.id)
             matches.append(_item(occ, links, reasons=view.reasons,
@@ -296,7 +290,7 @@ def compose_resident(session: Session, user: User, period: str, *, now: datetime
                                                      else ""))
                for occ, group_name in batch.meetups.get(user.id, [])]
     act = small_acts.pick(user.id, taken, remaining) if remaining > 0 else None
-    may_have_streak = batch.with_acts is None or user.id in batch.with_acts
+    may_have_streak = user.id in batch.with_acts
     return ResidentDigest(
         user_id=user.id, email=user.email, name=user.display_name, period=period,
         week_label=_week_label(now, zone), budget_minutes=budget, remaining_minutes=remaining,
