@@ -291,7 +291,8 @@ def _finish(run: Run, sl: ResidentSlice, lr, o, of, margin, c2, ok, code,
         b = np.flatnonzero(busy)
         ok[b] = ~run.ri.busy_overlap(sl.rs[lr[b]], run.oi.start[o[b]], run.oi.end[o[b]])
     k = np.flatnonzero(ok)
-    lr, o, of, margin, c2, code = lr[k], o[k], of[k], margin[k], c2[k], code[k]
+    if k.size < lr.size:
+        lr, o, of, margin, c2, code = lr[k], o[k], of[k], margin[k], c2[k], code[k]
     partial = run.base[sl.cls_base[lr] + o]
     partial += WEIGHTS["cause"] * (_common(sl.cb[lr], run.cb[o], run.cwords) / run.ctot[o])
     partial += WEIGHTS["skills"] * (_common(sl.sb[lr], run.sb[o], run.swords) / run.stot[o]
@@ -306,6 +307,12 @@ def _finish(run: Run, sl: ResidentSlice, lr, o, of, margin, c2, ok, code,
         k = np.flatnonzero(best >= floor[lr] - 2.0 / SCORE_GRID)
         lr, o, c2, code, partial, rest, remote = (
             lr[k], o[k], c2[k], code[k], partial[k], rest[k], remote[k])
+    return _with_distance(run, sl, lr, o, c2, code, partial, rest, remote)
+
+
+def _with_distance(run: Run, sl: ResidentSlice, lr, o, c2, code, partial, rest,
+                   remote) -> Scored:
+    """The end of ``_finish``: the radius to the metre, distance decay, the total score."""
     dist_m = _metres(c2)
     np.copyto(dist_m, 0.0, where=remote)
     k = np.flatnonzero(remote | (dist_m <= sl.radius_m[lr]))
@@ -371,29 +378,33 @@ def evaluate_pairs(run: Run, sl: ResidentSlice, look, lr, o, margin, wcol) -> Sc
     return cheap_pairs(run, sl, look, lr, o, margin, wcol).finish(run, sl)
 
 
-def best_possible(run: Run, sl: ResidentSlice, c: Candidates) -> np.ndarray:
-    """An upper bound on the score of pairs with no cause in common, cheaply.
+def best_possible(run: Run, sl: ResidentSlice, c: Candidates, idx: np.ndarray) -> np.ndarray:
+    """An upper bound on the score of pairs ``idx`` of ``c`` with no cause in common, cheaply.
 
     Skills and distance at their best; the rest exact. (Used against the
     shortlist floor: such a pair rarely makes a resident's top few dozen.)
     """
-    ub = run.base[sl.cls_base[c.lr] + c.o] + (WEIGHTS["skills"] + WEIGHTS["distance"])
-    ub += WEIGHTS["comfort"] * (np.minimum(c.margin, COMFORT_SECONDS) / COMFORT_SECONDS)
-    ub += _FAMILIAR[c.code]
-    ub *= run.factor[c.o]
+    o = c.o[idx]
+    ub = run.base[sl.cls_base[c.lr[idx]] + o] + (WEIGHTS["skills"] + WEIGHTS["distance"])
+    ub += WEIGHTS["comfort"] * (np.minimum(c.margin[idx], COMFORT_SECONDS) / COMFORT_SECONDS)
+    ub += _FAMILIAR[c.code[idx]]
+    ub *= run.factor[o]
     return ub
 
 
 def evaluate_block(run: Run, sl: ResidentSlice, look, occ: np.ndarray, now_col: int,
-                   floor: np.ndarray, rows: np.ndarray) -> Scored | None:
+                   floor: np.ndarray, rows: np.ndarray, parts: list[Scored],
+                   m: int) -> tuple[list[Scored], np.ndarray]:
     """The same for chunk residents (``rows``) x small acts (``occ``), as one dense block.
 
     Small acts have no time to search on and most pass, so the cheap
     constraints are checked with broadcasting (no per-pair gathers); the pairs
-    left are finished pair by pair against the shortlist ``floor``.
+    left are finished pair by pair against the shortlist ``floor``: first those
+    sharing a cause with the resident, which then raise the floor (with
+    ``parts``, the pairs scored so far) for the others. Returns the scored
+    pairs and the raised floor.
     """
     sl_rows = sl.take(rows)
-    table = look.table[rows]
     rem_min, rem_cnt = look.rem_min[rows, now_col], look.rem_cnt[rows, now_col]
     # narrow types: these arrays are residents x acts, memory traffic is the cost
     of = run.flags[occ]
@@ -412,24 +423,58 @@ def evaluate_block(run: Run, sl: ResidentSlice, look, occ: np.ndarray, now_col: 
     ok &= run.minutes[occ][None, :] <= rem_min[:, None]
     ok &= (rem_cnt >= 1)[:, None]
     ok &= run.effort[occ][None, :] <= sl_rows.longest[:, None]   # fits one stretch of free time
-    code = table[:, occ]
+    code = look.table.take(occ, axis=1)     # not a copy of whole table rows first
+    if rows.size < code.shape[0]:
+        code = code[rows]
     ok &= (code & SIGNED) == 0
-    k = np.flatnonzero(ok)
-    if k.size == 0:
-        return None
-    lr, j = np.divmod(k, occ.size)
-    o = occ[j]
-    c = Candidates(rows[lr], o, run.flags[o], np.full(k.size, UNBOUNDED, dtype=np.int64),
-                   c2.ravel()[k], np.ones(k.size, dtype=bool), code.ravel()[k])
-    return c.finish(run, sl, floor if np.isfinite(floor).any() else None)
+    # ``_finish`` up to the floor test, on the dense block (the same arithmetic,
+    # element by element, so the same pairs pass): broadcasting instead of a
+    # dozen per-pair gathers for pairs the floor then drops. Small acts never
+    # clash with busy time and their slack is unbounded.
+    partial = run.base[sl_rows.cls_base[:, None] + occ[None, :]]
+    common = _outer_common(sl_rows.cb, run.cb[occ], run.cwords)
+    partial += WEIGHTS["cause"] * (common / run.ctot[occ])
+    partial += WEIGHTS["skills"] * (_outer_common(sl_rows.sb, run.sb[occ], run.swords)
+                                    / run.stot[occ] + run.snone[occ])
+    rest = WEIGHTS["comfort"] * (np.minimum(np.array([UNBOUNDED]), COMFORT_SECONDS)
+                                 / COMFORT_SECONDS)
+    remote = (of & F_REMOTE) != 0
+    best = partial + WEIGHTS["distance"] * np.where(remote, REMOTE_DISTANCE, 1.0)
+    best += rest
+    best += _FAMILIAR[code]
+    best *= run.factor[occ]
+    caring = common > 0
+    out = []
+    for phase in (caring, ~caring):
+        # (a -inf floor lets every allowed pair through, as no floor at all)
+        k = np.flatnonzero(ok & phase & (best >= floor[rows][:, None] - 2.0 / SCORE_GRID))
+        if k.size == 0:
+            continue
+        lr, j = np.divmod(k, occ.size)
+        out.append(_with_distance(run, sl, rows[lr], occ[j], c2.ravel()[k], code.ravel()[k],
+                                  partial.ravel()[k], np.repeat(rest, k.size), remote[j]))
+        if phase is caring:
+            # a floor from more pairs is still a floor: keep the higher one
+            floor = np.maximum(floor, shortlist_floor(parts + out, sl.rs.size, m))
+    return out, floor
 
 
-def shortlist_floor(p: Scored, n_local: int, m: int) -> np.ndarray:
-    """A lower bound on each resident's m-th best score in ``p`` (-inf with fewer than m)."""
+def _outer_common(a: np.ndarray, b: np.ndarray, words: int) -> np.ndarray:
+    """``_common`` for every row of ``a`` against every row of ``b`` (a 2-D block)."""
+    if words == 1:
+        return _common(a[:, None], b[None, :], 1)
+    return _common(a[:, None, :], b[None, :, :], words)
+
+
+def shortlist_floor(parts: list[Scored], n_local: int, m: int) -> np.ndarray:
+    """A lower bound on each resident's m-th best score in ``parts`` (-inf with fewer than m)."""
     floor = np.full(n_local, -np.inf)
-    if p is None or p.lr.size == 0:
+    parts = [p for p in parts if p is not None]
+    lr = np.concatenate([p.lr for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    if lr.size == 0:
         return floor
-    _down, threshold, reached = _histogram(p.score, p.lr, n_local, m)
+    score = np.concatenate([p.score for p in parts])       # (only what the histogram needs)
+    _down, threshold, reached = _histogram(score, lr, n_local, m)
     floor[reached] = (BINS - 1 - threshold[reached]) / BINS
     return floor
 
@@ -722,18 +767,20 @@ def rank_chunk(run: Run, hist: History, plan: ZonePlan, rs: np.ndarray, k: int) 
     # dozen. Score the others first, and the small acts; the lowest score that is
     # surely in each resident's shortlist (the floor) then prunes the rest.
     m = SHORTLIST_FACTOR * k
+    # (pairs over budget or already signed up for never pass ``_finish``: drop them now)
+    ok = timed.ok & ((timed.code & SIGNED) == 0)
     caring = _common(sl.cb[timed.lr], run.cb[timed.o], run.cwords) > 0
-    parts = [timed.take(np.flatnonzero(caring)).finish(run, sl)]
-    floor = shortlist_floor(parts[0], rs.size, m)
+    parts = [timed.take(np.flatnonzero(ok & caring)).finish(run, sl)]
+    floor = shortlist_floor(parts, rs.size, m)
     for acts, rows in ((small, np.flatnonzero(run.ri.has_home[rs])),
                        (plan.remote_small, np.flatnonzero(run.ri.remote_ok[rs]))):
         if acts.size and rows.size:
-            parts.append(evaluate_block(run, sl, look, acts, plan.now_col, floor, rows))
-    floor = shortlist_floor(Scored.concat(parts), rs.size, m)
-    rest = timed.take(np.flatnonzero(~caring))
-    rest = rest.take(np.flatnonzero(best_possible(run, sl, rest)
-                                    >= floor[rest.lr] - 2.0 / SCORE_GRID))
-    parts.append(rest.finish(run, sl, floor))
+            got, floor = evaluate_block(run, sl, look, acts, plan.now_col, floor, rows, parts, m)
+            parts.extend(got)
+    floor = np.maximum(floor, shortlist_floor(parts, rs.size, m))
+    rest = np.flatnonzero(ok & ~caring)
+    rest = rest[best_possible(run, sl, timed, rest) >= floor[timed.lr[rest]] - 2.0 / SCORE_GRID]
+    parts.append(timed.take(rest).finish(run, sl, floor))
     p = Scored.concat(parts)
     sel = top_k(p, rs.size, oi.rank, oi.opp, oi.org, k)
     p = p.take(sel)
@@ -805,25 +852,20 @@ def explain(run: Run, cols: dict) -> list[tuple[str, ...]]:
     r, o = cols["r"], cols["o"]
     if r.size == 0:
         return []
-    phrases: list[str] = [""]
-    known: dict[str, int] = {"": 0}
     cache = run.words
 
-    def phrase_ids(kind: str, keys: np.ndarray, word, stable: bool = True) -> np.ndarray:
+    def phrase_ids(kind: str, keys: np.ndarray, word, stable: bool = True) -> list[str]:
+        """Each row's words for this kind (worded once per distinct key)."""
         first, inv = _dense(keys)
-        ids = np.empty(first.size, dtype=np.int64)
+        texts = np.empty(first.size, dtype=object)
         for u, (i, key) in enumerate(zip(first.tolist(), keys[first].tolist())):
             text = cache.get((kind, key)) if stable else None
             if text is None:
                 text = word(i)
                 if stable:
                     cache[(kind, key)] = text
-            pid = known.get(text)
-            if pid is None:
-                pid = known[text] = len(phrases)
-                phrases.append(text)
-            ids[u] = pid
-        return ids[inv]
+            texts[u] = text
+        return texts[inv].tolist()
 
     def bits_key(words: np.ndarray) -> np.ndarray:
         return words[:, 0].view(np.int64) if words.shape[1] == 1 \
@@ -889,9 +931,7 @@ def explain(run: Run, cols: dict) -> list[tuple[str, ...]]:
         phrase_ids("places", places_key,
                    lambda i: places_reason(int(seats[i]), int(capacity[i]), bool(soon[i]))),
     ]
-    words = np.array(phrases, dtype=object)
-    columns = [words[i].tolist() for i in ids]
-    return list(map(tuple, map(filter, repeat(None), zip(*columns))))
+    return list(map(tuple, map(filter, repeat(None), zip(*ids))))
 
 
 def explained(run: Run, cols: dict) -> tuple[list[int], list[list[Match]]]:

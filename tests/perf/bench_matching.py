@@ -307,7 +307,7 @@ def main(argv=None) -> None:
     ap.add_argument("--residents", type=int, default=100_000)
     ap.add_argument("--occurrences", type=int, default=20_000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--naive", type=int, default=1_000, help="residents for the naive way")
+    ap.add_argument("--naive", type=int, default=1_000, help="residents for the naive way (0: skip it)")
     ap.add_argument("--seed", type=int, default=20250303)
     ap.add_argument("--workers", type=int, default=None, help="threads (default: CPUs, max 4)")
     ap.add_argument("--pg-url", default=os.environ.get(
@@ -378,14 +378,15 @@ def main(argv=None) -> None:
 
     # the naive way, on a sample of residents, scaled linearly
     sample = residents[: args.naive]
-    t0 = time.perf_counter()
-    naive = naive_rank(sample, occurrences, NOW, 10)
-    naive_sample = time.perf_counter() - t0
-    engine = rank(sample, OccurrenceIndex(occurrences), NOW, 10).matches
-    agree = sum(1 for r in sample if [o.id for o, _ in naive[r.id]]
-                == [m.occurrence_id for m in engine[r.id]])
-    naive_full = naive_sample * len(residents) / len(sample)
-    ratio = naive_full / full
+    if sample:
+        t0 = time.perf_counter()
+        naive = naive_rank(sample, occurrences, NOW, 10)
+        naive_sample = time.perf_counter() - t0
+        engine = rank(sample, OccurrenceIndex(occurrences), NOW, 10).matches
+        agree = sum(1 for r in sample if [o.id for o, _ in naive[r.id]]
+                    == [m.occurrence_id for m in engine[r.id]])
+        naive_full = naive_sample * len(residents) / len(sample)
+        ratio = naive_full / full
 
     print()
     print("=" * 72)
@@ -408,10 +409,11 @@ def main(argv=None) -> None:
     print(f"                  every resident it suits, explained: median "
           f"{statistics.median(lat_all) * 1000:.1f} ms; "
           f"median {int(statistics.median(suited)):,} residents")
-    print(f"  naive way       {naive_sample:.1f} s for {len(sample):,} residents -> "
-          f"{naive_full:,.0f} s scaled linearly to {len(residents):,} (an estimate); "
-          f"same top 10 as the engine for {agree:,} of {len(sample):,}")
-    print(f"  ratio           naive / engine = {ratio:,.0f}x")
+    if sample:
+        print(f"  naive way       {naive_sample:.1f} s for {len(sample):,} residents -> "
+              f"{naive_full:,.0f} s scaled linearly to {len(residents):,} (an estimate); "
+              f"same top 10 as the engine for {agree:,} of {len(sample):,}")
+        print(f"  ratio           naive / engine = {ratio:,.0f}x")
     if persisted:
         print(f"  persistence     {persisted['rows']:,} rows on PostgreSQL (COPY, with keys, "
               f"indexes and foreign keys): {persisted['first']:.2f} s into an empty table; "
