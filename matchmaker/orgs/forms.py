@@ -113,6 +113,12 @@ class OrganizationForm(FlaskForm):
         return {name: getattr(self, name).data or "" for name in
                 ("name", "summary", "description", "area", "website", "contact_email")}
 
+    def follow_through(self) -> dict:
+        """The edit page's follow-through settings (``services.update_follow_through``)."""
+        return {"buddy_enabled": bool(self.buddy_enabled.data),
+                "reminder_early_hours": self.reminder_early_hours.data,
+                "reminder_late_minutes": self.reminder_late_minutes.data}
+
 
 class InviteForm(FlaskForm):
     email = EmailField(

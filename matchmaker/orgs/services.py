@@ -360,6 +360,15 @@ def update_organization(
     return org
 
 
+def update_follow_through(org: Organization, *, buddy_enabled: bool, reminder_early_hours: int,
+                          reminder_late_minutes: int) -> Organization:
+    """When reminders go out (0 switches one off) and whether first-timers meet a regular."""
+    org.buddy_enabled = buddy_enabled
+    org.reminder_early_hours = reminder_early_hours
+    org.reminder_late_minutes = reminder_late_minutes
+    return org
+
+
 # --- members ------------------------------------------------------------------------------
 
 def _owner_count(session: Session, org: Organization) -> int:

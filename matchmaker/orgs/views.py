@@ -99,9 +99,7 @@ def edit(slug: str):
     if form.validate_on_submit():
         try:
             services.update_organization(db.session, org, **form.values())
-            org.buddy_enabled = bool(form.buddy_enabled.data)
-            org.reminder_early_hours = form.reminder_early_hours.data
-            org.reminder_late_minutes = form.reminder_late_minutes.data
+            services.update_follow_through(org, **form.follow_through())
         except services.OrgError as exc:
             db.session.rollback()
             getattr(form, exc.field or "name").errors.append(str(exc))

@@ -255,6 +255,24 @@ def _edit_data(org, **changes):
             "area": "Gowanus", "website": "", "contact_email": "team@example.org", **changes}
 
 
+def test_edit_sets_reminder_times_and_refuses_bad_ones(client, post_form, session, make_user,
+                                                      make_org, login_as):
+    owner = make_user()
+    org = make_org("Reminder Crew", owner=owner)
+    login_as(owner)
+    url = f"/organizations/{org.slug}/edit"
+    resp = post_form(url, {**_edit_data(org), "reminder_early_hours": "48",
+                           "reminder_late_minutes": "0"})
+    assert resp.status_code == 302
+    session.refresh(org)
+    assert (org.reminder_early_hours, org.reminder_late_minutes) == (48, 0)
+    resp = post_form(url, {**_edit_data(org), "reminder_early_hours": "999",
+                           "reminder_late_minutes": "60"})
+    assert resp.status_code == 400 and "from 0 to 168" in resp.get_data(as_text=True)
+    session.refresh(org)
+    assert (org.reminder_early_hours, org.reminder_late_minutes) == (48, 0)  # nothing half-written
+
+
 def test_edit_permissions(app, client, post_form, session, make_user, make_org, login_as):
     owner = make_user()
     org = make_org("Gowanus Garden", owner=owner)
