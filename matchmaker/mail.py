@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app
 from jinja2 import BaseLoader
 
 log = logging.getLogger(__name__)
@@ -500,7 +500,7 @@ class InliningLoader(BaseLoader):
 
 
 class EmailTemplates:
-    """Render one email template pair many times (bulk mail: digests).
+    """Render one email template pair, many times if need be (bulk mail: digests).
 
     The templates are compiled once, their HTML comes pre-inlined
     (:class:`InliningLoader`), and rendering skips Flask's per-call context
@@ -530,14 +530,12 @@ class EmailTemplates:
 
 
 def render_email(name: str, to: str, **context) -> Email:
-    """Render ``email/<name>.txt`` and ``.html`` into an :class:`Email`."""
-    env = current_app.jinja_env
-    text_template = env.get_template(f"email/{name}.txt")
-    ctx = {"base_url": current_app.config["BASE_URL"], **context}
-    subject = "".join(text_template.blocks["subject"](text_template.new_context(ctx))).strip()
-    text = render_template(f"email/{name}.txt", **ctx)
-    html = _inliner().inline(render_template(f"email/{name}.html", **ctx))
-    return Email(to=to, subject=subject, text=text, html=html)
+    """Render ``email/<name>.txt`` and ``.html`` into an :class:`Email` (one message).
+
+    The same templates and inlining as bulk mail (:class:`EmailTemplates`), so
+    every email is built one way; compiled templates are cached by Jinja.
+    """
+    return EmailTemplates(name).render(to, **context)
 
 
 def get_mailer(app: Flask | None = None) -> Mailer:
