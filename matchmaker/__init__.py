@@ -6,7 +6,6 @@ its own ``init_app``.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -41,8 +40,9 @@ def create_app(**overrides) -> Flask:
 
 
 def register_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from matchmaker import logs
+
+    logs.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -60,6 +60,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from matchmaker.urls import RowIdConverter
+
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
+    from matchmaker.account.views import bp as account_bp
     from matchmaker.admin.views import bp as admin_bp
     from matchmaker.api.views import bp as api_bp
     from matchmaker.auth.views import bp as auth_bp
@@ -80,7 +84,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, profile_bp, orgs_bp, admin_bp, api_bp, browse_bp,
                opportunities_bp, signups_bp, groups_bp, rosters_bp, imports_bp, metrics_bp,
-               recommendations_bp, after_bp, event_bp, digests_bp):
+               recommendations_bp, after_bp, event_bp, digests_bp, account_bp):
         app.register_blueprint(bp)
     if app.debug:
         from matchmaker.main.devtools import bp as dev_bp

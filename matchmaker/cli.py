@@ -316,8 +316,13 @@ def sweep_command():
     What `rq cron` does every minute: catches jobs whose after-commit hand-over
     failed, for instance because Redis was briefly down.
     """
+    from matchmaker.db import db
+    from matchmaker.holds import release_stale
     from matchmaker.tasks import dispatch_pending, redis_connection
 
+    released = release_stale(db.session)
+    if released:
+        click.echo(f"gave back {released} email claim(s) left by a worker that died mid-send")
     count = dispatch_pending()
     where = "to RQ" if redis_connection() is not None else "inline"
     click.echo(f"handed over {count} job(s) {where}; {_pending_line()}")

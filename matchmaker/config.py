@@ -107,9 +107,16 @@ class Config:
     UNSUBSCRIBE_MAILTO: str = ""
     #: Map tiles for the browse map ({z}/{x}/{y}, optional {s}). The page works without them.
     MAP_TILE_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    #: Seconds the browse page for people not signed in is reused (matchmaker/browse/cache.py);
+    #: 0 turns that off. None: 60, or off under TESTING.
+    BROWSE_CACHE_SECONDS: int | None = None
     #: Reverse proxies in front of the app (gunicorn behind nginx: 1). Trusting
     #: X-Forwarded-* from more hops than exist would let clients fake their IP.
     PROXY_COUNT: int = 0
+    #: ``json`` (one object per line, for log collectors) or ``text`` (for people).
+    #: Empty: text under ``FLASK_DEBUG=1`` (``make run``), json otherwise.
+    LOG_FORMAT: str = ""
+    LOG_LEVEL: str = "INFO"
     #: None means "when BASE_URL is https", decided after overrides are applied.
     SESSION_COOKIE_SECURE: bool | None = None
     TESTING: bool = False
@@ -130,7 +137,7 @@ def load_config(**overrides) -> Config:
         REDIS_URL=env.get("REDIS_URL", ""),
         SMTP_URL=env.get("SMTP_URL", ""),
         MAIL_FROM=env.get("MAIL_FROM", Config.MAIL_FROM),
-        SECRET_KEY="",
+        SECRET_KEY="",  # nosec B106 - empty placeholder: filled from the environment below
         BASE_URL=env.get("BASE_URL", Config.BASE_URL).rstrip("/"),
         GEOCODER=env.get("GEOCODER", Config.GEOCODER),
         NOMINATIM_USER_AGENT=env.get("NOMINATIM_USER_AGENT", Config.NOMINATIM_USER_AGENT),
@@ -159,7 +166,11 @@ def load_config(**overrides) -> Config:
         MAIL_RETRY_BACKOFF_MS=_int("MAIL_RETRY_BACKOFF_MS", Config.MAIL_RETRY_BACKOFF_MS),
         UNSUBSCRIBE_MAILTO=env.get("UNSUBSCRIBE_MAILTO", ""),
         MAP_TILE_URL=env.get("MAP_TILE_URL") or Config.MAP_TILE_URL,
+        BROWSE_CACHE_SECONDS=(_int("BROWSE_CACHE_SECONDS", 0)
+                              if env.get("BROWSE_CACHE_SECONDS") else None),
         PROXY_COUNT=_int("PROXY_COUNT", 0),
+        LOG_FORMAT=env.get("LOG_FORMAT", "").strip().lower(),
+        LOG_LEVEL=env.get("LOG_LEVEL", "").strip().upper() or Config.LOG_LEVEL,
         # `flask --debug run` / FLASK_DEBUG=1 (make run): known here, before create_app
         # registers the debug-only pages; Flask would only set app.debug afterwards.
         DEBUG=_bool(env.get("FLASK_DEBUG")),

@@ -96,6 +96,13 @@ def _connection_lost(exc: BaseException) -> bool:
         isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException))
 
 
+def never_deliverable(addr: str) -> bool:
+    """An address in the reserved ``.invalid`` domain (RFC 6761): a deleted account's
+    placeholder (matchmaker.account.deletion). Whatever job still holds such a
+    person's id, the message stops here: a deleted person is never emailed."""
+    return addr.rstrip(">").lower().endswith(".invalid")
+
+
 def header_safe(value: str) -> str:
     """Collapse CR/LF so user-supplied text can never start a new header."""
     return _HEADER_UNSAFE.sub(" ", value).strip()
@@ -222,6 +229,9 @@ class Mailer:
         if "@" not in addr:
             raise MailError(f"not an email address: {email.to!r}")
         message = email.to_message(self.sender, self.domain)
+        if never_deliverable(addr):
+            log.info("not sent: %s is a deleted account's placeholder address", addr)
+            return message
         self.deliver(message)
         return message
 
@@ -259,6 +269,9 @@ class MailConnection:
         if "@" not in addr:
             raise MailError(f"not an email address: {email.to!r}")
         message, message_id = self._prepare(email, addr)
+        if never_deliverable(addr):
+            log.info("not sent: %s is a deleted account's placeholder address", addr)
+            return message_id
         self.send_message(message)
         return message_id
 
@@ -397,13 +410,31 @@ class FileOutboxMailer(Mailer):
         self.directory = Path(directory)
 
     def deliver(self, message: EmailMessage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        existing = sorted(self.directory.glob("*.eml"))
-        number = int(existing[-1].stem) + 1 if existing else 1
-        stem = f"{number:06d}"
-        (self.directory / f"{stem}.eml").write_bytes(bytes(message))
+        """Write the message all or nothing; a full disk is a temporary failure.
+
+        Both files are written under temporary names first and the ``.eml`` is
+        renamed into place last (a rename is atomic): a failed write leaves no
+        half message behind that would count as sent, and a retry writes it whole.
+        """
         summary = {"to": message["To"], "subject": message["Subject"], "date": message["Date"]}
-        (self.directory / f"{stem}.json").write_text(json.dumps(summary))
+        written: list[Path] = []
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            existing = sorted(self.directory.glob("*.eml"))
+            number = int(existing[-1].stem) + 1 if existing else 1
+            stem = f"{number:06d}"
+            for suffix, data in ((".json", json.dumps(summary).encode()),
+                                 (".eml", bytes(message))):
+                tmp = self.directory / f".{stem}{suffix}.{uuid.uuid4().hex}.tmp"
+                written.append(tmp)
+                tmp.write_bytes(data)
+            for tmp, suffix in zip(written, (".json", ".eml"), strict=True):
+                tmp.replace(self.directory / f"{stem}{suffix}")
+        except OSError as exc:
+            for tmp in written:
+                tmp.unlink(missing_ok=True)
+            raise TemporaryMailError(f"outbox {self.directory}: could not write the message "
+                                     f"({exc.strerror or exc})") from exc
         log.info("outbox: wrote %s for %s (%s)", stem, message["To"], message["Subject"])
 
     def messages(self) -> list[dict]:

@@ -76,8 +76,10 @@ def _set_headers(response):
     headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    # Pages that depend on who is signed in must not be cached by shared caches.
-    if "Cache-Control" not in headers and response.mimetype == "text/html":
+    # Pages (and API answers) that depend on who is signed in must not be cached
+    # by shared caches: JSON carries a person's sign-ups, profile or data export.
+    if "Cache-Control" not in headers and response.mimetype in ("text/html",
+                                                                "application/json"):
         headers["Cache-Control"] = "no-store"
     return response
 
@@ -87,10 +89,19 @@ def init_app(app: Flask) -> None:
     # Lax keeps the cookie on top-level links from emails but off cross-site POSTs.
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead
+    # The limiter is one module-level object and init_app falls back to its current
+    # ``enabled`` when the config is silent: one app built with limits off would
+    # switch them off for every later app in the process. Each app says its own.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://"
     )
+    # Redis down must not lock everyone out: limits move to this process's memory
+    # until Redis answers again (still limited, per process), and any other storage
+    # error is logged and the request let through rather than answered with a 500.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(
         app.config.get("MAP_TILE_URL", ""))
     csrf.init_app(app)

@@ -30,6 +30,7 @@ from flask import Flask, current_app
 from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from matchmaker import logs
 from matchmaker.db import db, utcnow
 from matchmaker.models import QueuedJob
 
@@ -41,6 +42,13 @@ SWEEP_GRACE = timedelta(seconds=30)
 DEV_TICK_SECONDS = 60
 #: session.info key of the jobs recorded in the session's current transaction.
 _PENDING = "queued_jobs"
+#: Every job handed to RQ is retried this often, after these waits (seconds), when it
+#: raises *or* its worker dies mid-job: RQ's maintenance re-queues an abandoned job
+#: that has retries left (StartedJobRegistry.cleanup). ``RQ_RETRY_INTERVALS`` in the
+#: app config overrides the waits (tests use 0). Jobs guard their side effects, so a
+#: retry never repeats one that happened.
+RETRY_MAX = 3
+RETRY_INTERVALS = (30, 120, 600)
 
 
 def func_path(func: Callable | str) -> str:
@@ -91,19 +99,55 @@ def _rq_enqueue(queue, path: str, args, kwargs: dict, job_id: str | None,
     RQ refuses positional job arguments together with ``kwargs=`` (an assertion
     in ``Queue.parse_args``), so the two are always passed explicitly.
     """
-    options = {"args": tuple(args), "kwargs": dict(kwargs or {}), "job_id": job_id}
+    options = {"args": tuple(args), "kwargs": dict(kwargs or {}), "job_id": job_id,
+               # The worker logs the job under the request id that asked for it.
+               "meta": {"request_id": logs.current_request_id()},
+               "retry": _retry()}
     if run_at is not None and run_at > utcnow():
         return queue.enqueue_at(run_at, path, **options)
     return queue.enqueue(path, **options)
 
 
+def _retry():
+    from rq import Retry
+
+    intervals = current_app.config.get("RQ_RETRY_INTERVALS", RETRY_INTERVALS)
+    return Retry(max=RETRY_MAX, interval=list(intervals))
+
+
 def enqueue(func: Callable | str, *args, job_id: str | None = None, **kwargs) -> str | None:
-    """Hand a job to RQ now (or run it inline). Returns the RQ job id, if any."""
+    """Hand a job to RQ now (or run it inline). Returns the RQ job id, if any.
+
+    If Redis is unreachable the job is kept in queued_jobs for the sweeper instead
+    (and None returned): a caller never fails, and no work is lost, because Redis
+    is down. The sweeper enqueues it under its row id, not ``job_id``; every job is
+    safe to run twice, so losing that de-duplication key costs nothing.
+    """
+    from redis.exceptions import RedisError
+
     path = func_path(func)
     if redis_connection() is None:
         run_inline(path, args, kwargs)
         return None
-    return _rq_enqueue(get_queue(), path, args, kwargs, job_id).id
+    try:
+        return _rq_enqueue(get_queue(), path, args, kwargs, job_id).id
+    except RedisError as exc:
+        _keep_for_sweeper(path, args, kwargs, exc)
+        return None
+
+
+def _keep_for_sweeper(path: str, args, kwargs: dict, exc: BaseException) -> None:
+    """Record a job Redis refused in its own short transaction (not the caller's)."""
+    state = current_app.extensions["matchmaker.db"]
+    with state.Session() as session, session.begin():
+        row = QueuedJob(func=path, args=list(args), kwargs=dict(kwargs or {}),
+                        request_id=logs.current_request_id(),
+                        last_error=f"{type(exc).__name__}: {exc}"[:500])
+        session.add(row)
+        session.flush()
+        row_id = row.id
+    log.error("Redis unreachable (%s): job %s kept as queued job %s for the sweeper",
+              exc, path, row_id)
 
 
 def enqueue_after_commit(
@@ -118,7 +162,8 @@ def enqueue_after_commit(
     session = session or db.session
     path = func_path(func)
     args, kwargs = list(args), dict(kwargs)
-    row = QueuedJob(func=path, args=args, kwargs=kwargs, run_at=run_at)
+    row = QueuedJob(func=path, args=args, kwargs=kwargs, run_at=run_at,
+                    request_id=logs.current_request_id())
     session.add(row)
     # The plain values are kept beside the row: the after-commit hook must not
     # touch the database (an expired attribute would mean a query).
@@ -213,7 +258,8 @@ def dispatch_pending(now: datetime | None = None, limit: int = 500, *,
     horizon = now + timedelta(days=365) if to_rq else now
     with app.app_context():
         rows = db.session.execute(
-            select(QueuedJob.id, QueuedJob.func, QueuedJob.args, QueuedJob.kwargs, QueuedJob.run_at)
+            select(QueuedJob.id, QueuedJob.func, QueuedJob.args, QueuedJob.kwargs, QueuedJob.run_at,
+                   QueuedJob.request_id)
             .where(
                 QueuedJob.dispatched_at.is_(None),
                 QueuedJob.created_at <= now - grace,
@@ -226,7 +272,11 @@ def dispatch_pending(now: datetime | None = None, limit: int = 500, *,
     done = 0
     for row in rows:
         try:
-            if _dispatch_row(row.id, row.func, row.args, row.kwargs, row.run_at, inline=inline):
+            # Handed over under the id of the request that recorded it, not the sweeper's.
+            with logs.bound(request_id=row.request_id):
+                dispatched = _dispatch_row(row.id, row.func, row.args, row.kwargs, row.run_at,
+                                           inline=inline)
+            if dispatched:
                 done += 1
         except Exception as exc:
             log.exception("job %s (%s) still cannot be dispatched", row.id, row.func)

@@ -7,6 +7,7 @@ web app runs the job in a fresh context of its own. Every job is safe to run twi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +15,7 @@ from flask import Flask, current_app, has_app_context
 
 from matchmaker.db import db
 
+log = logging.getLogger(__name__)
 _app: Flask | None = None
 
 
@@ -35,8 +37,53 @@ def job_context() -> Iterator[None]:
 
         set_app(create_app())
         app = _app
-    with app.app_context():
+    with app.app_context(), _observed():
+        try:
+            yield
+        except Exception as exc:
+            _log_failure(exc)
+            raise
+
+
+@contextmanager
+def _observed() -> Iterator[None]:
+    """In a worker: log under the id of the request that queued the job, and record
+    each run of a periodic job (its ``cron`` meta, set in workers/cron_config.py)."""
+    from rq import get_current_job
+
+    from matchmaker import logs
+    from matchmaker.admin.operations import cron_run
+
+    job = get_current_job()
+    if job is None:  # inline: the request's own log context already carries its id
         yield
+        return
+    meta = job.meta or {}
+    # A job nobody's request asked for (cron's) is its own story: its id ties its lines together.
+    request_id = meta.get("request_id") or f"job-{job.id}"
+    with logs.bound(request_id=request_id, job_id=job.id, job=job.func_name):
+        if meta.get("cron"):
+            with cron_run(meta["cron"]):
+                yield
+        else:
+            yield
+
+
+def _log_failure(exc: Exception) -> None:
+    """One line saying which job failed, on what, and whether RQ will try it again.
+
+    Job arguments are ids (never personal data), so they are safe to log; the
+    traceback follows from RQ itself.
+    """
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is None:
+        log.error("inline job failed: %s: %s", type(exc).__name__, exc)
+        return
+    left = job.retries_left or 0
+    log.error("job %s %s%r failed (%s): %s: %s", job.id, job.func_name, tuple(job.args),
+              f"{left} retries left" if left else "no retries left", type(exc).__name__, exc)
 
 
 def send_account_email(kind: str, user_id: int) -> None:
@@ -58,10 +105,14 @@ def send_invitation_email(invitation_id: int) -> None:
 
 
 def dispatch_pending_jobs() -> int:
-    """The sweeper: hand over jobs whose after-commit dispatch failed (Redis was down)."""
+    """The sweeper: hand over jobs whose after-commit dispatch failed (Redis was down),
+    and give back email claims whose worker died mid-send (matchmaker.holds)."""
+    from matchmaker.db import db
+    from matchmaker.holds import release_stale
     from matchmaker.tasks import dispatch_pending
 
     with job_context():
+        release_stale(db.session)
         return dispatch_pending()
 
 

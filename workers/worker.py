@@ -20,6 +20,9 @@ from matchmaker import create_app
 from matchmaker.tasks import get_queue, redis_connection
 from workers import jobs
 
+#: How often (seconds) one of the workers cleans RQ's registries.
+MAINTENANCE_SECONDS = 60
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m workers.worker",
@@ -42,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     jobs.set_app(app)
     conn = redis_connection(app)
     queues = [get_queue(app, name) for name in (args.queues or [app.config["RQ_QUEUE"]])]
-    worker = Worker(queues, connection=conn)
+    # Maintenance re-queues the jobs of a worker that died mid-job (their heartbeat
+    # ran out) when they have retries left; RQ's default of 10 minutes is slow.
+    worker = Worker(queues, connection=conn, maintenance_interval=MAINTENANCE_SECONDS)
     worker.work(burst=args.burst, with_scheduler=True)
     return 0
 

@@ -78,3 +78,7 @@ def unverify_organization(org_id: int):
     else:
         flash(f"{org.name} was not verified.", "info")
     return redirect(_back())
+
+
+# The operations page's routes are on this blueprint too (admins only, same guard).
+from matchmaker.admin import operations_views  # noqa: F401

@@ -28,7 +28,7 @@ from matchmaker.api.errors import ApiError, error_response
 from matchmaker.db import db, utcnow
 from matchmaker.models import ApiToken, User
 
-TOKEN_PREFIX = "mm_"
+TOKEN_PREFIX = "mm_"  # nosec B105 - the public prefix every token starts with, not a secret
 #: Characters kept in clear (``mm_`` plus eight): enough to tell tokens apart, useless to guess.
 PREFIX_LENGTH = 11
 #: last_used_at is written at most this often; every request would mean a write per call.

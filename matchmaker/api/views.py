@@ -32,6 +32,7 @@ from matchmaker.opportunities import services as opportunities
 from matchmaker.security import csrf
 from matchmaker.signups import services as signups
 from matchmaker.tasks import enqueue_after_commit
+from matchmaker.urls import MAX_ROW_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -120,7 +121,7 @@ def _organization_from(body: dict) -> Organization:
     ref = body.get("organization")
     org = None
     if isinstance(ref, int) and not isinstance(ref, bool):
-        org = db.session.get(Organization, ref) if abs(ref) < 2**62 else None
+        org = db.session.get(Organization, ref) if 0 < ref <= MAX_ROW_ID else None
     elif isinstance(ref, str) and ref.strip():
         org = db.session.scalar(select(Organization).where(Organization.slug == ref.strip()))
     else:

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-PASSWORD_HELP = "At least 10 characters. A few unrelated words make a strong password."
+PASSWORD_HELP = "At least 10 characters. A few unrelated words make a strong password."  # nosec B105 - help text shown under the field, not a password
 
 
 def _strip(value):

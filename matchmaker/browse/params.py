@@ -106,7 +106,7 @@ def parse_int(raw: str | None, default: int, low: int, high: int) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or len(raw) > 7:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7:  # "²".isdigit() is true too
         return None
     value = int(raw)
     return value if low <= value <= high else None

@@ -11,12 +11,13 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from matchmaker import vocab
-from matchmaker.browse import query
+from matchmaker.browse import cache, query
 from matchmaker.browse.params import DAY_KEYS
 from matchmaker.browse.services import card, read_request
 from matchmaker.db import db, utcnow
 
 bp = Blueprint("browse", __name__)
+bp.record_once(lambda state: cache.init_app(state.app))
 
 
 def opportunity_url(opportunity_id: int) -> str:
@@ -31,6 +32,7 @@ def page_url(page: int) -> str:
 
 
 @bp.get("/opportunities")
+@cache.anonymous_page
 def index():
     parsed = read_request(db.session, request.args, current_user,
                           current_app.config["DEFAULT_TIMEZONE"])

@@ -68,16 +68,26 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return math.hypot((lat2 - lat1) * 110.57, dx)
 
 
-def _past_starts(opp: Opportunity, weeks: int) -> list[datetime]:
-    """The same local weekday and time, 1..weeks weeks before the first date.
+def _past_starts(opp: Opportunity, weeks: int, now: datetime) -> list[datetime]:
+    """``weeks`` dates at the same local weekday and time, weekly before the first
+    date, each already over by ``now``.
 
     Stepping back in local wall-clock time keeps a 09:00 shift at 09:00 across
-    a daylight-saving change.
+    a daylight-saving change. When the first date is more than a week away (a
+    monthly shift), the weeks between it and ``now`` are skipped: they have not
+    happened, and the next date's bookings must not meet their rosters.
     """
     zone = ZoneInfo(opp.timezone)
     first = min(o.starts_at for o in opp.occurrences).astimezone(zone).replace(tzinfo=None)
-    return [(first - timedelta(weeks=k)).replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
-            for k in range(1, weeks + 1)]
+    length = timedelta(minutes=opp.duration_minutes)
+    starts: list[datetime] = []
+    back = 1
+    while len(starts) < weeks:
+        start = (first - timedelta(weeks=back)).replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        if start + length <= now:
+            starts.append(start)
+        back += 1
+    return starts
 
 
 def _attendance(rng: random.Random) -> str | None:
@@ -120,7 +130,7 @@ def seed_history(session: Session, opportunities: dict[str, Opportunity],
     resident (``people[0]``) is left out of the random rosters so their story
     is exactly the one written below.
     """
-    rng = random.Random(seed * 7919 + 1)
+    rng = random.Random(seed * 7919 + 1)  # nosec B311 - reproducible demo data, not security
     demo_id = resident_ids[0]
     rows: list[dict] = []
     upcoming: list[dict] = []
@@ -136,7 +146,7 @@ def seed_history(session: Session, opportunities: dict[str, Opportunity],
         past = [Occurrence(opportunity=opp, opportunity_id=opp.id, starts_at=start,
                            ends_at=start + timedelta(minutes=opp.duration_minutes),
                            capacity=cap, confirmed_count=0)
-                for start in _past_starts(opp, weeks)]
+                for start in _past_starts(opp, weeks, now)]
         session.add_all(past)
         # It has been running since before its first past date.
         opp.created_at = opp.published_at = past[-1].starts_at - timedelta(days=14)

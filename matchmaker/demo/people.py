@@ -231,7 +231,7 @@ def generate_residents(
     """
     if coarsen is None:
         from matchmaker.geo import coarsen
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 - reproducible demo data, not security
     weights = [a.weight for a in ARCHETYPES]
     places = list(NEIGHBOURHOODS)
     place_weights = [n.weight for n in places]

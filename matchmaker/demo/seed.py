@@ -29,7 +29,7 @@ from matchmaker.models import (
 )
 
 #: The one password of every demo account (printed by ``flask demo-logins``).
-DEMO_PASSWORD = "neighbours-helping-neighbours"
+DEMO_PASSWORD = "neighbours-helping-neighbours"  # nosec B105 - public demo logins, printed on purpose
 DEMO_ADMIN_EMAIL = DEMO_ADMIN.email
 RESIDENT_COUNT = 200
 #: Weekly time budget of the demo resident login, at least (see seed_demo).
@@ -121,7 +121,7 @@ def seed_demo(session: Session, seed: int = DEFAULT_SEED, residents: int = RESID
     if demo_present(session):
         return SeedReport(created=False)
     now = now or utcnow()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 - reproducible demo data, not security
     people: list[DemoResident] = generate_residents(residents, seed=seed)
     organizers: list[DemoPerson] = []
     for org in ORGANIZATIONS:

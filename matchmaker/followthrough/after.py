@@ -23,6 +23,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matchmaker import holds
 from matchmaker.db import db, utcnow
 from matchmaker.followthrough import impact, streaks
 from matchmaker.mail import send_email
@@ -235,6 +236,7 @@ def send_followup(signup_id: int, now: datetime | None = None) -> str | None:
     kind = "thank_you" if signup.attendance == "attended" else "missed_you"
     signup.followup_kind = kind
     milestone = award_milestone(session, signup) if kind == "thank_you" else None
+    hold_id = holds.hold(session, _release_claim, signup_id)
     session.commit()
     try:
         if kind == "thank_you":
@@ -242,10 +244,9 @@ def send_followup(signup_id: int, now: datetime | None = None) -> str | None:
         else:
             _send_missed_you(session, signup, now)
     except Exception:
-        session.rollback()
-        _release_claim(session, signup_id)
-        session.commit()
+        holds.give_back(session, hold_id)
         raise
+    holds.settle(session, hold_id)
     log.info("sign-up %s: %s sent", signup_id, kind)
     return kind
 

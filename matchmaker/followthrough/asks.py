@@ -21,10 +21,11 @@ from flask import current_app
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from matchmaker import holds
 from matchmaker.db import db, utcnow
 from matchmaker.followthrough.attendance import mark
 from matchmaker.followthrough.passing import FORGED, LinkError
-from matchmaker.followthrough.reminders import claim, unclaim
+from matchmaker.followthrough.reminders import claim
 from matchmaker.mail import MailError, send_email
 from matchmaker.models import (
     Membership,
@@ -88,7 +89,8 @@ def ask_organizers(occurrence_id: int, now: datetime | None = None) -> int:
     occ = session.get(Occurrence, occurrence_id)
     if occ is None or occurrence_id not in occurrences_to_ask_organizers(session, now):
         return 0
-    if not claim(session, Occurrence, occurrence_id, "attendance_ask_sent_at", now):
+    hold_id = claim(session, Occurrence, occurrence_id, "attendance_ask_sent_at", now)
+    if hold_id is None:
         return 0
     occ = session.get(Occurrence, occurrence_id)
     opp = occ.opportunity
@@ -109,10 +111,11 @@ def ask_organizers(occurrence_id: int, now: datetime | None = None) -> int:
             sent += 1
         except MailError:
             if sent == 0:  # nobody has it yet: let the next sweep try again
-                unclaim(session, Occurrence, occurrence_id, "attendance_ask_sent_at")
+                holds.give_back(session, hold_id)
                 raise
             log.exception("attendance ask to organizer %s of occurrence %s failed",
                           member.id, occurrence_id)
+    holds.settle(session, hold_id)
     return sent
 
 
@@ -131,7 +134,8 @@ def ask_resident(signup_id: int, now: datetime | None = None) -> bool:
     now = now or utcnow()
     if signup_id not in signups_to_ask_residents(session, now):
         return False
-    if not claim(session, Signup, signup_id, "attendance_ask_sent_at", now):
+    hold_id = claim(session, Signup, signup_id, "attendance_ask_sent_at", now)
+    if hold_id is None:
         return False
     signup = session.get(Signup, signup_id)
     occ = signup.occurrence
@@ -144,8 +148,9 @@ def ask_resident(signup_id: int, now: datetime | None = None) -> bool:
                    no_link=external_url("followthrough.answer",
                                         token=answer_token(signup, "no")))
     except MailError:
-        unclaim(session, Signup, signup_id, "attendance_ask_sent_at")
+        holds.give_back(session, hold_id)
         raise
+    holds.settle(session, hold_id)
     return True
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matchmaker import holds
 from matchmaker.db import db, utcnow
 from matchmaker.followthrough.after import first_name
 from matchmaker.followthrough.impact import attended_clause
@@ -196,6 +197,7 @@ def send_intro(intro_id: int, now: datetime | None = None) -> int:
         if not _claim(session, intro.id, column, now):
             session.rollback()
             continue
+        hold_id = holds.hold(session, _unclaim, intro.id, column)
         session.commit()
         try:
             send_email(template, to.email, first=first_name(to), newcomer=first_name(newcomer),
@@ -205,10 +207,9 @@ def send_intro(intro_id: int, now: datetime | None = None) -> int:
                        settings_link=external_url("digests.settings"))
         except MailError:
             log.exception("buddy intro %s: %s not sent; the next sweep retries", intro.id, column)
-            session.rollback()
-            _unclaim(session, intro.id, column)
-            session.commit()
+            holds.give_back(session, hold_id)
             continue
+        holds.settle(session, hold_id)
         sent += 1
     return sent
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, contains_eager
 
+from matchmaker import holds
 from matchmaker.db import db, utcnow
 from matchmaker.followthrough.passing import pass_token
 from matchmaker.mail import MailError, send_email
@@ -99,23 +100,21 @@ def due_reminders(session: Session, now: datetime | None = None) -> list[tuple[i
     return due
 
 
-def claim(session: Session, model, row_id: int, column: str, now: datetime) -> bool:
-    """Atomically set ``column`` if it is empty; True if this caller won the claim.
+def claim(session: Session, model, row_id: int, column: str, now: datetime) -> int | None:
+    """Atomically set ``column`` if it is empty; the hold id if this caller won, else None.
 
-    Committed at once, so a concurrent sweep waiting on the row sees it set.
+    Committed at once (with its hold, see matchmaker.holds), so a concurrent sweep
+    waiting on the row sees it set, and a worker dying mid-send loses nothing.
     """
     result = session.execute(
         update(model).where(model.id == row_id, getattr(model, column).is_(None))
         .values({column: now}).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        session.rollback()
+        return None
+    hold_id = holds.hold(session, holds.clear_column, model.__tablename__, row_id, column)
     session.commit()
-    return result.rowcount == 1
-
-
-def unclaim(session: Session, model, row_id: int, column: str) -> None:
-    session.rollback()
-    session.execute(update(model).where(model.id == row_id).values({column: None})
-                    .execution_options(synchronize_session=False))
-    session.commit()
+    return hold_id
 
 
 def send_reminder(signup_id: int, kind: str, now: datetime | None = None) -> bool:
@@ -130,7 +129,8 @@ def send_reminder(signup_id: int, kind: str, now: datetime | None = None) -> boo
     if occ.cancelled_at is not None or due_kind(signup, occ, occ.opportunity.organization,
                                                 now) != kind:
         return False
-    if not claim(session, Signup, signup_id, column, now):
+    hold_id = claim(session, Signup, signup_id, column, now)
+    if hold_id is None:
         log.info("sign-up %s: %s reminder already claimed", signup_id, kind)
         return False
     session.refresh(signup)
@@ -144,6 +144,7 @@ def send_reminder(signup_id: int, kind: str, now: datetime | None = None) -> boo
             commitments_link=external_url("signups.commitments"),
         )
     except MailError:
-        unclaim(session, Signup, signup_id, column)
+        holds.give_back(session, hold_id)
         raise
+    holds.settle(session, hold_id)
     return True

@@ -23,7 +23,7 @@ from matchmaker.rosters import services as roster_services
 from matchmaker.security import limiter
 from matchmaker.signups import services as signup_services
 from matchmaker.tasks import enqueue_after_commit
-from matchmaker.urls import external_url
+from matchmaker.urls import MAX_ROW_ID, external_url
 
 bp = Blueprint("followthrough", __name__)
 
@@ -168,7 +168,9 @@ def mark_attendance(slug: str, occurrence_id: int):
     back = url_for("rosters.roster", slug=org.slug, occurrence_id=occ.id)
     if value not in attendance.VALUES:
         abort(400, "Please press “Came” or “Didn't come”.")
-    ids = [i for i in request.form.getlist("signup") if i.isdigit()]
+    # ASCII digits only ("²".isdigit() is true too), and an id a row can have.
+    ids = [i for i in request.form.getlist("signup") if i.isascii() and i.isdigit()
+           and len(i) <= 10 and int(i) <= MAX_ROW_ID]
     if not ids:
         flash("Please tick at least one person first.", "error")
         return redirect(back)

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
+
+#: Seconds a client is asked to wait after a 503 (the database was unreachable).
+RETRY_AFTER_SECONDS = 30
 
 MESSAGES = {
     400: ("Something in that request was not right", "Please go back and try again."),
@@ -58,9 +61,13 @@ def init_app(app: Flask) -> None:
         return render_error(exc.code, detail)
 
     @app.errorhandler(OperationalError)
-    def _db_down(exc: OperationalError):
-        log.error("database unavailable during %s %s: %s", request.method, request.path, exc)
-        return render_error(503)
+    @app.errorhandler(InterfaceError)
+    def _db_down(exc: OperationalError | InterfaceError):
+        log.error("database unavailable during %s %s: %s", request.method, request.path,
+                  str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        _forget_broken_session()
+        body, status = render_error(503)
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
@@ -70,6 +77,23 @@ def init_app(app: Flask) -> None:
         return render_error(500)
 
     app.register_error_handler(InternalServerError, lambda exc: render_error(500))
+
+
+def _forget_broken_session() -> None:
+    """Drop the request's session (its connection is gone) and render as nobody.
+
+    Nothing half-written survives: the transaction was never committed, and closing
+    the session rolls back whatever the server still holds. The page is rendered
+    for an anonymous visitor because the signed-in user's row would have to be
+    reloaded from the database that just failed.
+    """
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.close()
+        except Exception:  # the connection is already broken; the pool discards it
+            log.debug("closing the broken session failed", exc_info=True)
+    g._login_user = current_app.login_manager.anonymous_user()
 
 
 def _is_custom(exc: HTTPException) -> bool:

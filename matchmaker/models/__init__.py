@@ -7,7 +7,8 @@ autogenerate and the tests rely on that).
 from matchmaker.models.digest import DigestKind, DigestOutbox, DigestStatus
 from matchmaker.models.followthrough_after import BuddyIntro, MilestoneAward, Reflection
 from matchmaker.models.geocode import GeocodeCacheEntry
-from matchmaker.models.jobs import QueuedJob
+from matchmaker.models.jobs import QueuedJob, SendHold
+from matchmaker.models.operations import CronRun
 from matchmaker.models.opportunity import (
     Group,
     GroupMember,
@@ -30,6 +31,7 @@ __all__ = [
     "ApiToken",
     "AvailabilityWindow",
     "BuddyIntro",
+    "CronRun",
     "DigestKind",
     "DigestOutbox",
     "DigestStatus",
@@ -56,6 +58,7 @@ __all__ = [
     "Role",
     "RosterMessage",
     "RosterMessageRecipient",
+    "SendHold",
     "Signup",
     "SignupStatus",
     "User",

@@ -32,3 +32,20 @@ class QueuedJob(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    #: The request (or job) that asked for this job; the worker logs under it too.
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class SendHold(Base):
+    """A one-off email claimed and not yet sent: how to undo the claim if its sender dies.
+
+    See matchmaker.holds. Rows live for the length of one send.
+    """
+
+    __tablename__ = "send_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Dotted path of the function that undoes the claim: f(session, *args).
+    release: Mapped[str] = mapped_column(String(200))
+    args: Mapped[list] = mapped_column(JSON, default=list)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

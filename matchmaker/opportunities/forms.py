@@ -169,10 +169,10 @@ class OpportunityForm(FlaskForm):
             start_local=start_local,
             frequency=self.frequency.data or "weekly",
             interval=_int(self.interval.data, "interval", errors, default=1) if shifts else 1,
-            weekdays=[int(d) for d in (self.weekdays.data or []) if d.isdigit()] if shifts
+            weekdays=[int(d) for d in (self.weekdays.data or []) if _digits(d)] if shifts
             else [],
             month_week=(int(self.month_week.data) if shifts and self.month_week.data
-                        and self.month_week.data.lstrip("-").isdigit() else None),
+                        and _digits(self.month_week.data.removeprefix("-")) else None),
             until=_date(self.until.data, "until", errors, "the last date") if shifts else None,
             count=_int(self.count.data, "count", errors) if shifts else None,
             do_by=(_date(self.do_by.data, "do_by", errors, "the last day")
@@ -184,7 +184,7 @@ class OpportunityForm(FlaskForm):
             first_timer_friendly=bool(self.first_timer_friendly.data),
             allow_overbooking=bool(self.allow_overbooking.data),
             what_to_bring=self.what_to_bring.data or "",
-            group_id=int(self.group_id.data) if (self.group_id.data or "").isdigit() else None,
+            group_id=int(self.group_id.data) if _digits(self.group_id.data) else None,
             timezone=self.timezone.data or "",
         )
         return data, errors
@@ -218,6 +218,11 @@ class OpportunityForm(FlaskForm):
 
 
 # --- parsing what people type -------------------------------------------------------------
+
+def _digits(raw: str | None) -> bool:
+    """A short run of ASCII digits: "²".isdigit() is true too, and int() refuses it."""
+    return bool(raw) and raw.isascii() and raw.isdigit() and len(raw) <= 9
+
 
 def _int(raw: str | None, name: str, errors: dict, default: int | None = None) -> int | None:
     raw = (raw or "").strip()

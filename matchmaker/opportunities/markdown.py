@@ -40,4 +40,4 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="nofollow noopener",
         strip_comments=True,
     )
-    return Markup(clean)
+    return Markup(clean)  # nosec B704 - nh3 has sanitised it to the allow-list above

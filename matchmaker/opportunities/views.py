@@ -11,6 +11,8 @@ cannot even be discovered).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import (
     Blueprint,
     abort,
@@ -41,7 +43,10 @@ DATES_SHOWN = 8
 
 
 @bp.app_template_filter("markdown")
+@lru_cache(maxsize=1024)
 def _markdown_filter(text: str):
+    # A description is read far more often than it changes, and parsing plus
+    # sanitising one costs milliseconds; the output depends on the text alone.
     return render_markdown(text)
 
 
@@ -230,5 +235,5 @@ def detail(id: int):
     return render_template(
         "opportunities/detail.html", opp=opp, org=opp.organization, is_organizer=is_organizer,
         occurrences=upcoming[:DATES_SHOWN], more_dates=max(len(upcoming) - DATES_SHOWN, 0),
-        labels=vocab.labels, vocab=vocab, button_form=EmptyForm(),
+        labels=vocab.labels, vocab=vocab,
     )

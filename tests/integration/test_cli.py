@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -396,3 +396,19 @@ def test_jobs_sweep_hands_over_a_stuck_job(cli, session, make_user, outbox):
     assert "handed over 1 job(s) inline" in result.output
     assert len(outbox.messages) == 1
     assert session.scalar(select(QueuedJob.dispatched_at)) is not None
+
+
+@pytest.mark.parametrize("days_ahead", [0, 3, 9, 16, 24, 31])
+def test_seed_demo_works_on_any_day(session, days_ahead):
+    """The history is written relative to "now": a monthly date more than a week
+    away once put "past" weekly dates in the future, where the next date's
+    bookings met their rosters (a unique-key failure on 2026-11-22)."""
+    from matchmaker.demo.seed import seed_demo
+
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC) + timedelta(days=days_ahead)
+    report = seed_demo(session, residents=60, now=now)
+    assert report.created
+    past_rosters = session.scalars(
+        select(Occurrence.starts_at).join(Signup, Signup.occurrence_id == Occurrence.id)
+        .where(Signup.attendance.is_not(None))).all()
+    assert past_rosters and max(past_rosters) < now

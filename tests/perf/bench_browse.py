@@ -33,7 +33,11 @@ SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127
 CENTRE = (40.70, -73.95)
 
 
-def _fill(session: Session, n: int, rng: random.Random) -> None:
+def fill_opportunities(session: Session, n: int, rng: random.Random) -> None:
+    """n published opportunities over New York with tags and occurrences (Core inserts).
+
+    Also used by ``bench_load``, which serves the same data through gunicorn.
+    """
     now = utcnow().replace(microsecond=0)
     # Core inserts of the models (not raw SQL), so columns added later get their defaults.
     session.execute(insert(Organization), [
@@ -150,7 +154,7 @@ def main(argv=None) -> None:
         Base.metadata.create_all(engine)
         rng = random.Random(20250614)
         with Session(engine) as session:
-            _fill(session, args.opportunities, rng)
+            fill_opportunities(session, args.opportunities, rng)
         timings = []
         with Session(engine) as session:
             for _ in range(20):  # warm the caches and the statement cache
