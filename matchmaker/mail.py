@@ -103,6 +103,18 @@ def never_deliverable(addr: str) -> bool:
     return addr.rstrip(">").lower().endswith(".invalid")
 
 
+def _deliverable(to: str) -> bool:
+    """Check a recipient before sending: MailError if it is no address at all,
+    False (logged) if it must never be mailed, True to send. Both send paths use it."""
+    _, addr = parseaddr(to)
+    if "@" not in addr:
+        raise MailError(f"not an email address: {to!r}")
+    if never_deliverable(addr):
+        log.info("not sent: %s is a deleted account's placeholder address", addr)
+        return False
+    return True
+
+
 def header_safe(value: str) -> str:
     """Collapse CR/LF so user-supplied text can never start a new header."""
     return _HEADER_UNSAFE.sub(" ", value).strip()
@@ -225,14 +237,10 @@ class Mailer:
         self.domain = domain
 
     def send(self, email: Email) -> EmailMessage:
-        _, addr = parseaddr(email.to)
-        if "@" not in addr:
-            raise MailError(f"not an email address: {email.to!r}")
+        deliverable = _deliverable(email.to)
         message = email.to_message(self.sender, self.domain)
-        if never_deliverable(addr):
-            log.info("not sent: %s is a deleted account's placeholder address", addr)
-            return message
-        self.deliver(message)
+        if deliverable:
+            self.deliver(message)
         return message
 
     def deliver(self, message: EmailMessage) -> None:  # pragma: no cover - interface
@@ -265,14 +273,10 @@ class MailConnection:
 
     def send(self, email: Email) -> str:
         """Send one email; returns its Message-ID."""
-        _, addr = parseaddr(email.to)
-        if "@" not in addr:
-            raise MailError(f"not an email address: {email.to!r}")
-        message, message_id = self._prepare(email, addr)
-        if never_deliverable(addr):
-            log.info("not sent: %s is a deleted account's placeholder address", addr)
-            return message_id
-        self.send_message(message)
+        deliverable = _deliverable(email.to)
+        message, message_id = self._prepare(email, parseaddr(email.to)[1])
+        if deliverable:
+            self.send_message(message)
         return message_id
 
     def _prepare(self, email: Email, addr: str):
